@@ -1,0 +1,3 @@
+module github.com/herald-mqtt/herald
+
+go 1.26
