@@ -26,7 +26,7 @@ func TestTopicMatch(t *testing.T) {
 	}
 	for _, c := range cases {
 		if got := Match(c.filter, c.name); got != c.want {
-			t.Errorf("Match(%q, %q) = %v, want %v", c.filter, c.name, got, c.want)
+			t.Fatalf("Match(%q, %q) = %v, want %v", c.filter, c.name, got, c.want)
 		}
 	}
 }
