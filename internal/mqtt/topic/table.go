@@ -136,7 +136,7 @@ func sizeFor(n int) int {
 
 // rebuild returns a new table of size slots holding tb's live children.
 func (tb *table[T]) rebuild(seed maphash.Seed, tomb *node[T], size int) *table[T] {
-	nt := &table[T]{slots: make([]atomic.Pointer[node[T]], size)}
+	nt := newTable[T](size)
 	if tb == nil {
 		return nt
 	}
@@ -152,4 +152,34 @@ func (tb *table[T]) rebuild(seed maphash.Seed, tomb *node[T], size int) *table[T
 // to be rebuilt smaller after a removal.
 func (tb *table[T]) shrinkable() bool {
 	return tb.hashed() && tb.live*8 < len(tb.slots)
+}
+
+// newTable returns an empty table of size slots. Small tables are allocated
+// together with their slot array: one allocation no larger than the two it
+// replaces, and one cache miss less per lookup.
+func newTable[T any](size int) *table[T] {
+	switch size {
+	case 1:
+		x := new(struct {
+			table[T]
+			arr [1]atomic.Pointer[node[T]]
+		})
+		x.slots = x.arr[:]
+		return &x.table
+	case 2:
+		x := new(struct {
+			table[T]
+			arr [2]atomic.Pointer[node[T]]
+		})
+		x.slots = x.arr[:]
+		return &x.table
+	case 4:
+		x := new(struct {
+			table[T]
+			arr [4]atomic.Pointer[node[T]]
+		})
+		x.slots = x.arr[:]
+		return &x.table
+	}
+	return &table[T]{slots: make([]atomic.Pointer[node[T]], size)}
 }
