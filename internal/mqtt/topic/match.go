@@ -1,7 +1,3 @@
-// Package topic owns MQTT topic names and filters: validation, the + and #
-// wildcard rules, $-topics, shared subscription prefixes ($share/<group>/ and
-// $queue/), and the subscription index (Trie) the broker matches publishes
-// against. It imports nothing of ours.
 package topic
 
 // Match reports whether the topic name matches the topic filter. Both are
@@ -14,7 +10,7 @@ func Match(filter, name string) bool {
 	for {
 		fl, frest, fmore := cut(filter)
 		if fl == "#" {
-			return true // [MQTT-4.7.1-2] also matches the parent level
+			return true // also matches the parent level (MQTT 5.0 section 4.7.1.2)
 		}
 		nl, nrest, nmore := cut(name)
 		if fl != "+" && fl != nl {
