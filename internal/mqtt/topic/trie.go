@@ -190,22 +190,25 @@ func (t *Trie[T]) attach(n, c *node[T]) {
 		return
 	}
 	tb := n.kids.Load()
-	i := -1
 	if tb != nil {
-		i = tb.freeSlot(t.seed, t.tomb, c.level)
-	}
-	if i < 0 {
-		live := 0
-		if tb != nil {
-			live = tb.live
+		if i := tb.freeSlot(t.seed, t.tomb, c.level); i >= 0 {
+			tb.put(i, c, t.tomb)
+			return
 		}
-		tb = tb.rebuild(t.seed, t.tomb, sizeFor(live+1))
-		i = tb.freeSlot(t.seed, t.tomb, c.level)
-		tb.put(i, c, t.tomb)
-		n.kids.Store(tb) // publish the filled table
-		return
 	}
-	tb.put(i, c, t.tomb)
+	t.grow(n, tb, c)
+}
+
+// grow replaces n's table tb (nil when n has no literal children) with a
+// larger copy holding c too, and publishes it. Writer only.
+func (t *Trie[T]) grow(n *node[T], tb *table[T], c *node[T]) {
+	live := 0
+	if tb != nil {
+		live = tb.live
+	}
+	nt := tb.rebuild(t.seed, t.tomb, sizeFor(live+1))
+	nt.put(nt.freeSlot(t.seed, t.tomb, c.level), c, t.tomb)
+	n.kids.Store(nt) // publish the filled table
 }
 
 // empty reports whether n holds no value and no children. Writer only.
