@@ -93,6 +93,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *wsServer) refuse(w http.ResponseWriter, r *http.Request, code int, msg string) {
 	s.l.stats.upgradeErrs.Add(1)
 	s.l.log.Debug("websocket upgrade refused", slog.String("path", r.URL.Path), slog.Int("status", code))
+	w.Header().Set("Connection", "close") // no keep-alive for a refused client
 	http.Error(w, msg, code)
 }
 

@@ -23,7 +23,8 @@ const wsCloseTimeout = time.Second
 // Write is blocked closes the connection (coder/websocket semantics). The
 // returned error then wraps os.ErrDeadlineExceeded.
 type wsConn struct {
-	net.Conn               // websocket.NetConn
+	net.Conn      // websocket.NetConn
+	ws            *websocket.Conn
 	raw           net.Conn // the hijacked transport
 	remote, local net.Addr
 	readDL        atomic.Int64 // unix nanos, 0 = none
@@ -33,6 +34,7 @@ type wsConn struct {
 func newWSConn(ws *websocket.Conn, raw net.Conn, meta ConnMeta) *wsConn {
 	return &wsConn{
 		Conn:   websocket.NetConn(context.Background(), ws, websocket.MessageBinary),
+		ws:     ws,
 		raw:    raw,
 		remote: net.TCPAddrFromAddrPort(meta.RemoteAddr),
 		local:  net.TCPAddrFromAddrPort(meta.LocalAddr),
@@ -91,7 +93,8 @@ func (c *wsConn) SetWriteDeadline(t time.Time) error {
 // wsCloseTimeout, then closes the transport.
 func (c *wsConn) Close() error {
 	_ = c.raw.SetDeadline(time.Now().Add(wsCloseTimeout))
-	err := c.Conn.Close()
+	err := c.ws.Close(websocket.StatusNormalClosure, "")
+	_ = c.Conn.Close() // stops the deadline timers
 	_ = c.raw.Close()
 	return err
 }
