@@ -175,7 +175,9 @@ func (cfg Config) validateTLS() error {
 }
 
 // buildTLS loads the certificate files into a server-side tls.Config.
-func buildTLS(t *TLSConfig, ws bool) (*tls.Config, error) {
+// It sets no ALPN protocols, so clients offering any (e.g. "mqtt") are
+// not refused.
+func buildTLS(t *TLSConfig) (*tls.Config, error) {
 	cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("%w: key pair: %w", ErrCertificate, err)
@@ -184,9 +186,6 @@ func buildTLS(t *TLSConfig, ws bool) (*tls.Config, error) {
 		Certificates: []tls.Certificate{cert},
 		MinVersion:   tlsVersions[strings.ToLower(t.MinVersion)],
 		ClientAuth:   clientAuth(t),
-	}
-	if ws {
-		cfg.NextProtos = []string{"http/1.1"}
 	}
 	if t.CACertFile != "" {
 		if cfg.ClientCAs, err = loadPool(t.CACertFile); err != nil {

@@ -71,7 +71,7 @@ func New(cfg Config, h Handler) (*Listener, error) {
 	l := &Listener{cfg: cfg, handler: h, log: cfg.Logger, pending: map[net.Conn]struct{}{},
 		drained: make(chan struct{}), done: make(chan struct{}), loopDone: make(chan struct{})}
 	if cfg.Type.usesTLS() {
-		if l.tls, err = buildTLS(cfg.TLS, cfg.Type.isWS()); err != nil {
+		if l.tls, err = buildTLS(cfg.TLS); err != nil {
 			return nil, err
 		}
 	}

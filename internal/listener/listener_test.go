@@ -201,3 +201,27 @@ func TestListenerAcceptBackoff(t *testing.T) {
 	close(l.done)
 	<-l.loopDone
 }
+
+// BenchmarkListenerTCPAccept measures accept -> handler -> close of plain
+// TCP connections (dial included).
+func BenchmarkListenerTCPAccept(b *testing.B) {
+	done := make(chan struct{}, 1)
+	l, err := New(Config{Type: TypeTCP, Bind: "127.0.0.1:0"}, func(c net.Conn, _ ConnMeta) { done <- struct{}{} })
+	if err != nil {
+		b.Fatalf("New: %v", err)
+	}
+	if err := l.Start(); err != nil {
+		b.Fatalf("Start: %v", err)
+	}
+	defer func() { _ = l.Close(); _ = l.Wait(context.Background()) }()
+	addr := l.Addr().String()
+	b.ReportAllocs()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatalf("dial: %v", err)
+		}
+		<-done
+		_ = c.Close()
+	}
+}

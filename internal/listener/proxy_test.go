@@ -99,9 +99,10 @@ func TestProxyMissingHeaderRefused(t *testing.T) {
 	writeAll(t, c, []byte{0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x02, 0x00, 0x3c, 0x00, 0x00})
 	expectClosed(t, c, testTimeout)
 	rec.none(t, 50*time.Millisecond)
-	if s := l.Stats(); s.ProxyErrors != 1 || s.Current != 0 {
-		t.Fatalf("stats = %+v", s)
-	}
+	waitFor(t, "refused conn counted and released", func() bool {
+		s := l.Stats()
+		return s.ProxyErrors == 1 && s.Current == 0
+	})
 }
 
 func TestProxySlowHeaderTimesOut(t *testing.T) {
@@ -123,15 +124,17 @@ func TestProxySlowHeaderTimesOut(t *testing.T) {
 func TestProxyLocalCommandKeepsSocketAddr(t *testing.T) {
 	rec := newRecorder()
 	l := startListener(t, Config{Type: TypeTCP, ProxyProtocol: true}, rec.handle)
-	c := dialTCP(t, l)
 	h := &proxyproto.Header{Version: 2, Command: proxyproto.LOCAL, TransportProtocol: proxyproto.UNSPEC}
 	hdr, err := h.Format()
 	if err != nil {
 		t.Fatalf("format: %v", err)
 	}
-	got := sendProxied(t, c, rec, hdr, false)
-	if got.meta.RemoteAddr.String() != c.LocalAddr().String() {
-		t.Fatalf("RemoteAddr = %v, want socket peer %v", got.meta.RemoteAddr, c.LocalAddr())
+	for _, hdr := range [][]byte{hdr, []byte("PROXY UNKNOWN\r\n")} {
+		c := dialTCP(t, l)
+		got := sendProxied(t, c, rec, hdr, false)
+		if got.meta.RemoteAddr.String() != c.LocalAddr().String() {
+			t.Fatalf("header %q: RemoteAddr = %v, want socket peer %v", hdr, got.meta.RemoteAddr, c.LocalAddr())
+		}
 	}
 }
 
