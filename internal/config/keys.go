@@ -42,9 +42,11 @@ func mqttFields() []field[Config] {
 	peer := []string{"disabled", "cn", "dn", "crt", "pem", "md5"}
 	return []field[Config]{
 		sizeF("mqtt.max_packet_size", func(c *Config) *int { return &c.MQTT.MaxPacketSize }, 1, maxPacketSize),
+		// At least 23: the Server MUST allow 1..23-byte ClientIDs [MQTT-3.1.3-5].
 		intF("mqtt.max_clientid_len", func(c *Config) *int { return &c.MQTT.MaxClientIDLen }, 23, maxUint16),
 		intF("mqtt.max_topic_levels", func(c *Config) *int { return &c.MQTT.MaxTopicLevels }, 1, maxUint16),
 		intF("mqtt.max_topic_alias", func(c *Config) *int { return &c.MQTT.MaxTopicAlias }, 0, maxUint16),
+		// Below 2, CONNACK must carry Maximum QoS [MQTT-3.2.2-9].
 		intF("mqtt.max_qos_allowed", func(c *Config) *int { return &c.MQTT.MaxQoSAllowed }, 0, 2),
 		boolF("mqtt.retain_available", func(c *Config) *bool { return &c.MQTT.RetainAvailable }),
 		boolF("mqtt.wildcard_subscription", func(c *Config) *bool { return &c.MQTT.WildcardSubscription }),

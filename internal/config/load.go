@@ -20,8 +20,8 @@ const EnvPrefix = "HERALD_"
 // --config (TOML or YAML by extension), then HERALD_ variables from
 // environ, then --set and the shortcut flags from args in order, then
 // Validate. args is os.Args[1:] minus any subcommand. Every error found is
-// reported, joined with errors.Join; -h/--help prints the usage to stdout
-// and returns ErrHelp.
+// reported, joined with errors.Join, and the Config is then the zero value;
+// -h/--help prints the usage to stdout and returns ErrHelp.
 func Load(args []string, environ []string) (Config, error) {
 	return load(args, environ, os.Stdout)
 }
