@@ -1,0 +1,159 @@
+package config
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// List-valued keys: set from a native list in a file, or from JSON.
+const (
+	usersKey = "authentication.users"
+	rulesKey = "authorization.rules"
+)
+
+// Bounds shared by several keys.
+const (
+	maxUint16     = 65535
+	maxPacketSize = 256 << 20 // EMQX's limit for mqtt.max_packet_size
+	maxInt32      = 1<<31 - 1
+	// maxSessionExpiry is the largest MQTT Session Expiry Interval, 2^32-1
+	// seconds (a Four Byte Integer; MQTT 5.0 section 3.1.2.11.2).
+	maxSessionExpiry = (1<<32 - 1) * time.Second
+)
+
+// configFields lists every scalar key outside listeners.*, in the order
+// Flatten, the usage text and herald.example.toml follow.
+func configFields() []field[Config] {
+	fs := []field[Config]{
+		nonEmptyF("node.name", func(c *Config) *string { return &c.Node.Name }),
+		nonEmptyF("node.data_dir", func(c *Config) *string { return &c.Node.DataDir }),
+		enumF("durability", func(c *Config) *string { return &c.Durability }, "sync", "async", "off"),
+		enumF("log.level", func(c *Config) *string { return &c.Log.Level }, "debug", "info", "warning", "error"),
+		enumF("log.format", func(c *Config) *string { return &c.Log.Format }, "text", "json"),
+	}
+	fs[0].check = checkNodeName
+	fs = append(fs, mqttFields()...)
+	return append(fs, otherFields()...)
+}
+
+// mqttFields lists the mqtt.* keys.
+func mqttFields() []field[Config] {
+	peer := []string{"disabled", "cn", "dn", "crt", "pem", "md5"}
+	return []field[Config]{
+		sizeF("mqtt.max_packet_size", func(c *Config) *int { return &c.MQTT.MaxPacketSize }, 1, maxPacketSize),
+		// At least 23: the Server MUST allow 1..23-byte ClientIDs [MQTT-3.1.3-5].
+		intF("mqtt.max_clientid_len", func(c *Config) *int { return &c.MQTT.MaxClientIDLen }, 23, maxUint16),
+		intF("mqtt.max_topic_levels", func(c *Config) *int { return &c.MQTT.MaxTopicLevels }, 1, maxUint16),
+		intF("mqtt.max_topic_alias", func(c *Config) *int { return &c.MQTT.MaxTopicAlias }, 0, maxUint16),
+		// Below 2, CONNACK must carry Maximum QoS [MQTT-3.2.2-9].
+		intF("mqtt.max_qos_allowed", func(c *Config) *int { return &c.MQTT.MaxQoSAllowed }, 0, 2),
+		boolF("mqtt.retain_available", func(c *Config) *bool { return &c.MQTT.RetainAvailable }),
+		boolF("mqtt.wildcard_subscription", func(c *Config) *bool { return &c.MQTT.WildcardSubscription }),
+		boolF("mqtt.shared_subscription", func(c *Config) *bool { return &c.MQTT.SharedSubscription }),
+		boolF("mqtt.ignore_loop_deliver", func(c *Config) *bool { return &c.MQTT.IgnoreLoopDeliver }),
+		boolF("mqtt.strict_mode", func(c *Config) *bool { return &c.MQTT.StrictMode }),
+		durF("mqtt.idle_timeout", func(c *Config) *time.Duration { return &c.MQTT.IdleTimeout }, Infinity, time.Millisecond, 0),
+		countF("mqtt.max_subscriptions", func(c *Config) *int { return &c.MQTT.MaxSubscriptions }, maxInt32),
+		boolF("mqtt.upgrade_qos", func(c *Config) *bool { return &c.MQTT.UpgradeQoS }),
+		intF("mqtt.max_inflight", func(c *Config) *int { return &c.MQTT.MaxInflight }, 1, maxUint16),
+		durF("mqtt.retry_interval", func(c *Config) *time.Duration { return &c.MQTT.RetryInterval }, "", time.Millisecond, 0),
+		countF("mqtt.max_awaiting_rel", func(c *Config) *int { return &c.MQTT.MaxAwaitingRel }, maxInt32),
+		durF("mqtt.await_rel_timeout", func(c *Config) *time.Duration { return &c.MQTT.AwaitRelTimeout }, "", time.Millisecond, 0),
+		durF("mqtt.session_expiry_interval", func(c *Config) *time.Duration { return &c.MQTT.SessionExpiryInterval }, "", 0, maxSessionExpiry),
+		countF("mqtt.max_mqueue_len", func(c *Config) *int { return &c.MQTT.MaxMqueueLen }, maxInt32),
+		boolF("mqtt.mqueue_store_qos0", func(c *Config) *bool { return &c.MQTT.MqueueStoreQoS0 }),
+		keepaliveF(),
+		floatF("mqtt.keepalive_multiplier", func(c *Config) *float64 { return &c.MQTT.KeepaliveMultiplier }, 1, maxUint16),
+		strF("mqtt.response_information", func(c *Config) *string { return &c.MQTT.ResponseInformation }),
+		enumF("mqtt.peer_cert_as_username", func(c *Config) *string { return &c.MQTT.PeerCertAsUsername }, peer...),
+		enumF("mqtt.peer_cert_as_clientid", func(c *Config) *string { return &c.MQTT.PeerCertAsClientID }, peer...),
+		sizeF("mqtt.max_outbound_bytes", func(c *Config) *int { return &c.MQTT.MaxOutboundBytes }, 1, 1<<40),
+		enumF("mqtt.slow_consumer_policy", func(c *Config) *string { return &c.MQTT.SlowConsumerPolicy }, "drop", "disconnect"),
+		countF("mqtt.slow_consumer_max_drops", func(c *Config) *int { return &c.MQTT.SlowConsumerMaxDrops }, maxInt32),
+		rateF("mqtt.max_publish_rate", func(c *Config) *Rate { return &c.MQTT.MaxPublishRate }),
+		intF("mqtt.publish_rate_burst", func(c *Config) *int { return &c.MQTT.PublishRateBurst }, 0, maxInt32),
+	}
+}
+
+// keepaliveF is mqtt.server_keepalive: "disabled" (0) or 1..65535 seconds.
+func keepaliveF() field[Config] {
+	p := func(c *Config) *int { return &c.MQTT.ServerKeepalive }
+	f := intF("mqtt.server_keepalive", p, 0, maxUint16)
+	set := f.set
+	f.set = func(c *Config, s string) error {
+		if strings.EqualFold(strings.TrimSpace(s), Disabled) {
+			*p(c) = 0
+			return nil
+		}
+		return set(c, s)
+	}
+	f.get = func(c *Config) any { return zeroAs(*p(c), Disabled) }
+	return f
+}
+
+// otherFields lists the broker, retainer, sys_topics, authentication,
+// authorization and dashboard scalar keys.
+func otherFields() []field[Config] {
+	return []field[Config]{
+		enumF("broker.shared_subscription_strategy", func(c *Config) *string { return &c.Broker.SharedSubscriptionStrategy },
+			"random", "round_robin", "sticky", "hash_clientid", "hash_topic", "local"),
+		boolF("retainer.enable", func(c *Config) *bool { return &c.Retainer.Enable }),
+		intF("retainer.max_retained_messages", func(c *Config) *int { return &c.Retainer.MaxRetainedMessages }, 0, maxInt32),
+		sizeF("retainer.max_payload_size", func(c *Config) *int { return &c.Retainer.MaxPayloadSize }, 0, maxPacketSize),
+		durF("retainer.msg_expiry_interval", func(c *Config) *time.Duration { return &c.Retainer.MsgExpiryInterval }, "", 0, maxSessionExpiry),
+		durF("sys_topics.sys_msg_interval", func(c *Config) *time.Duration { return &c.SysTopics.SysMsgInterval }, Disabled, time.Second, 0),
+		durF("sys_topics.sys_heartbeat_interval", func(c *Config) *time.Duration { return &c.SysTopics.SysHeartbeatInterval }, Disabled, time.Second, 0),
+		boolF("authentication.allow_anonymous", func(c *Config) *bool { return &c.Authentication.AllowAnonymous }),
+		enumF("authorization.no_match", func(c *Config) *string { return &c.Authorization.NoMatch }, "allow", "deny"),
+		enumF("authorization.deny_action", func(c *Config) *string { return &c.Authorization.DenyAction }, "ignore", "disconnect"),
+		bindF("dashboard.listeners.http.bind", func(c *Config) *string { return &c.Dashboard.Listeners.HTTP.Bind }, func(*Config) {}),
+		strF("dashboard.default_username", func(c *Config) *string { return &c.Dashboard.DefaultUsername }),
+		strF("dashboard.default_password", func(c *Config) *string { return &c.Dashboard.DefaultPassword }),
+	}
+}
+
+// listenerFields lists the keys under listeners.<typ>.<name>, relative to
+// the listener.
+func listenerFields(typ string) []field[Listener] {
+	fs := []field[Listener]{
+		boolF("enable", func(l *Listener) *bool { return &l.Enable }),
+		bindF("bind", func(l *Listener) *string { return &l.Bind }, func(l *Listener) { l.Enable = false }),
+		countF("max_connections", func(l *Listener) *int { return &l.MaxConnections }, maxInt32),
+		rateF("max_conn_rate", func(l *Listener) *Rate { return &l.MaxConnRate }),
+		boolF("proxy_protocol", func(l *Listener) *bool { return &l.ProxyProtocol }),
+		durF("proxy_protocol_timeout", func(l *Listener) *time.Duration { return &l.ProxyProtocolTimeout }, "", time.Millisecond, 0),
+		strF("mountpoint", func(l *Listener) *string { return &l.Mountpoint }),
+	}
+	if typ == ListenerSSL || typ == ListenerWSS {
+		fs = append(fs, sslFields()...)
+	}
+	if typ == ListenerWS || typ == ListenerWSS {
+		fs = append(fs, wsFields()...)
+	}
+	return fs
+}
+
+// sslFields lists a TLS listener's ssl_options.* keys.
+func sslFields() []field[Listener] {
+	return []field[Listener]{
+		strF("ssl_options.certfile", func(l *Listener) *string { return &l.SSLOptions.CertFile }),
+		strF("ssl_options.keyfile", func(l *Listener) *string { return &l.SSLOptions.KeyFile }),
+		strF("ssl_options.cacertfile", func(l *Listener) *string { return &l.SSLOptions.CACertFile }),
+		enumF("ssl_options.verify", func(l *Listener) *string { return &l.SSLOptions.Verify }, "verify_none", "verify_peer"),
+		boolF("ssl_options.fail_if_no_peer_cert", func(l *Listener) *bool { return &l.SSLOptions.FailIfNoPeerCert }),
+	}
+}
+
+// wsFields lists a WebSocket listener's websocket.* keys.
+func wsFields() []field[Listener] {
+	p := func(l *Listener) *string { return &l.WebSocket.MQTTPath }
+	f := strF("websocket.mqtt_path", p)
+	f.check = func(l *Listener) error {
+		if !strings.HasPrefix(*p(l), "/") {
+			return errors.New("must start with /")
+		}
+		return nil
+	}
+	return []field[Listener]{f}
+}
