@@ -57,8 +57,15 @@ func (p *Connect) readHeader(r *reader) error {
 	if p.KeepAlive, err = r.u16(); err != nil {
 		return err
 	}
-	if p.ProtocolVersion == V5 {
-		return p.Props.read(r, CONNECT)
+	if p.ProtocolVersion != V5 {
+		return nil
+	}
+	if err := p.Props.read(r, CONNECT); err != nil {
+		return err
+	}
+	if p.Props.Has(PropAuthData) && !p.Props.Has(PropAuthMethod) {
+		// MQTT 5 section 3.1.2.11.10.
+		return protocolErr("Authentication Data without Authentication Method")
 	}
 	return nil
 }
