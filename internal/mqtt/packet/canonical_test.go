@@ -294,7 +294,7 @@ func TestPacketCanonicalTypes(t *testing.T) {
 	}
 	for id, k := range propKinds {
 		if k != kindNone && ids&(1<<id) == 0 {
-			t.Fatalf("property %#x not covered by the canonical table", id)
+			t.Fatalf("property 0x%02x not covered by the canonical table", id)
 		}
 	}
 }

@@ -39,7 +39,7 @@ func (p *Connack) set(flags byte, code ReasonCode, version byte) error {
 		flags = 0
 	}
 	if flags&0xFE != 0 {
-		return malformed("CONNACK reserved flags %#02x [MQTT-3.2.2-1]", flags)
+		return malformed("CONNACK reserved flags 0x%02x [MQTT-3.2.2-1]", flags)
 	}
 	p.SessionPresent, p.ReasonCode = flags == 1, code
 	return p.check(version)
@@ -48,7 +48,7 @@ func (p *Connack) set(flags byte, code ReasonCode, version byte) error {
 // check validates the code and its pairing with Session Present.
 func (p *Connack) check(version byte) error {
 	if version < V5 && p.ReasonCode > V3NotAuthorized {
-		return protocolErr("CONNACK return code %#02x", byte(p.ReasonCode))
+		return protocolErr("CONNACK return code 0x%02x", byte(p.ReasonCode))
 	}
 	if version == V5 {
 		if err := checkCode(CONNACK, p.ReasonCode); err != nil {

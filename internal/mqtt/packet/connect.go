@@ -242,6 +242,9 @@ func (p *Connect) remaining(version byte) (int, error) {
 	if err := c.checkFlags(); err != nil {
 		return 0, err
 	}
+	if version == V5 && p.Props.Has(PropAuthData) && !p.Props.Has(PropAuthMethod) {
+		return 0, protocolErr("Authentication Data without Authentication Method")
+	}
 	n := 2 + len(protocolName(version)) + 4 + 2 + len(p.ClientID)
 	if !fits(p.ClientID, p.Username, p.WillTopic) || len(p.Password) > 0xFFFF || len(p.WillPayload) > 0xFFFF {
 		return 0, errFieldTooLong

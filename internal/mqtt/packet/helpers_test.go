@@ -101,10 +101,10 @@ func wantCode(t *testing.T, what string, err error, want ReasonCode) {
 	t.Helper()
 	var rc ReasonCode
 	if !errors.As(err, &rc) {
-		t.Fatalf("%s: error %v, want one wrapping %#02x (%v)", what, err, byte(want), want)
+		t.Fatalf("%s: error %v, want one wrapping 0x%02x (%v)", what, err, byte(want), want)
 	}
 	if rc != want {
-		t.Fatalf("%s: error %v wraps %#02x, want %#02x (%v)", what, err, byte(rc), byte(want), want)
+		t.Fatalf("%s: error %v wraps 0x%02x, want 0x%02x (%v)", what, err, byte(rc), byte(want), want)
 	}
 }
 

@@ -115,7 +115,7 @@ func (p *Properties) readOne(r *reader, t Type) error {
 		return err
 	}
 	if v >= 64 || propAllowed[t]&(1<<v) == 0 {
-		return malformed("property %#x not allowed in %s [MQTT-2.2.2-2]", v, propContext(t))
+		return malformed("property 0x%02x not allowed in %s [MQTT-2.2.2-2]", v, propContext(t))
 	}
 	id := PropID(v)
 	switch propKinds[id] {
@@ -144,7 +144,7 @@ func propContext(t Type) string {
 // Protocol Error (each property table says "more than once").
 func (p *Properties) once(id PropID) error {
 	if p.Has(id) {
-		return protocolErr("property %#x included more than once", byte(id))
+		return protocolErr("property 0x%02x included more than once", byte(id))
 	}
 	p.Set(id)
 	return nil
@@ -159,7 +159,7 @@ func (p *Properties) readByte(r *reader, id PropID) error {
 		return err
 	}
 	if v > 1 {
-		return protocolErr("property %#x value %d, want 0 or 1", byte(id), v)
+		return protocolErr("property 0x%02x value %d, want 0 or 1", byte(id), v)
 	}
 	*p.byteField(id) = v
 	return p.once(id)
@@ -173,7 +173,7 @@ func (p *Properties) readU16(r *reader, id PropID) error {
 		return err
 	}
 	if v == 0 && (id == PropReceiveMaximum || id == PropTopicAlias) {
-		return protocolErr("property %#x value 0", byte(id))
+		return protocolErr("property 0x%02x value 0", byte(id))
 	}
 	*p.u16Field(id) = v
 	return p.once(id)

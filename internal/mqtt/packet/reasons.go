@@ -57,7 +57,7 @@ func (r ReasonCode) ValidFor(t Type) bool {
 // checkCode returns a Protocol Error when r is not valid for t in v5.
 func checkCode(t Type, r ReasonCode) error {
 	if !validCodes[t].has(r) {
-		return protocolErr("reason code %#02x not allowed in %s", byte(r), t)
+		return protocolErr("reason code 0x%02x not allowed in %s", byte(r), t)
 	}
 	return nil
 }

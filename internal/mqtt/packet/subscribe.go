@@ -84,7 +84,7 @@ func readSubscription(r *reader, version byte) (Subscription, error) {
 // checkV3Options: reserved bits set or QoS 3 is malformed (3.1.1 [MQTT-3-8.3-4]).
 func checkV3Options(opts byte) error {
 	if opts&optReservedV3 != 0 || opts&optQoS == 3 {
-		return malformed("SUBSCRIBE requested QoS byte %#02x [MQTT-3-8.3-4]", opts)
+		return malformed("SUBSCRIBE requested QoS byte 0x%02x [MQTT-3-8.3-4]", opts)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func checkV3Options(opts byte) error {
 func checkV5Options(opts byte, s *Subscription) error {
 	switch {
 	case opts&optReservedV5 != 0:
-		return malformed("subscription options reserved bits %#02x [MQTT-3.8.3-5]", opts)
+		return malformed("subscription options reserved bits 0x%02x [MQTT-3.8.3-5]", opts)
 	case s.QoS == 3:
 		return protocolErr("subscription Maximum QoS 3")
 	case s.RetainHandling == 3:
@@ -234,7 +234,7 @@ func checkListCode(t Type, version byte, c ReasonCode) error {
 		return checkCode(t, c)
 	}
 	if !v3SubackCodes.has(c) {
-		return protocolErr("SUBACK return code %#02x [MQTT-3.9.3-2]", byte(c))
+		return protocolErr("SUBACK return code 0x%02x [MQTT-3.9.3-2]", byte(c))
 	}
 	return nil
 }
