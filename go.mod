@@ -2,4 +2,4 @@ module github.com/herald-mqtt/herald
 
 go 1.26
 
-require github.com/eclipse/paho.golang v0.23.0 // indirect
+require github.com/eclipse/paho.golang v0.23.0
