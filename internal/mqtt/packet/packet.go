@@ -49,12 +49,15 @@ type FixedHeader struct {
 	Remaining int  // Remaining Length: bytes after the fixed header
 }
 
-// Packet is implemented by every packet struct. Append encodes the packet for
-// the given protocol level and appends it to dst. It returns the encoding
-// error (a ReasonCode, typically ErrProtocol for a field the level cannot carry).
+// Packet is implemented by every packet struct (as a pointer). Append encodes
+// the packet for the given protocol level and appends it to dst. It returns
+// the encoding error (wrapping a ReasonCode, typically ErrProtocol for a field
+// the level cannot carry) and dst unchanged. Size returns the length Append
+// writes, fixed header included; it assumes the packet is encodable.
 type Packet interface {
 	Type() Type
 	Append(dst []byte, version byte) ([]byte, error)
+	Size(version byte) int
 }
 
 // Connect is the CONNECT packet [MQTT-3.1].
