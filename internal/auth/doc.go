@@ -23,7 +23,8 @@
 //     a known user with the wrong password are all refused with
 //     BadUsernameOrPassword (0x86, v3 0x04). EMQX answers not_authorized for
 //     an unknown user; Herald answers the same code for both so the result
-//     does not reveal which usernames exist.
+//     does not reveal which usernames exist (its timing still may: an
+//     unknown user costs no hashing).
 //  5. A correct password accepts the client and copies the user's superuser
 //     flag to ClientInfo.Superuser (superusers bypass the ACL).
 //
@@ -83,8 +84,8 @@
 // into levels, placeholders located, CIDRs parsed), so evaluation never
 // allocates. With no rules the answer is a constant. Results are cached in a
 // fixed-size, direct-mapped table keyed by (ClientInfo pointer, topic,
-// action, QoS, retain): one atomic pointer load and a few comparisons on a
-// hit, no locks, no allocation. An entry records the rule-set generation it
+// action, QoS, retain): two string hashes, one atomic pointer load and a few
+// comparisons on a hit, no locks, no allocation. An entry records the rule-set generation it
 // was computed under; SetRules installs a new compiled set with the next
 // generation, which invalidates every cached result at once. Unlike EMQX's
 // per-client cache there is no TTL: the rules only change through SetRules,
