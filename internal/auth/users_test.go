@@ -108,7 +108,6 @@ func TestAuthUsersPasswords(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c, err := connect(t, u, tc.username, tc.pw)
-		t.Logf("%s/%q: %v", tc.username, tc.pw, err)
 		wantCode(t, err, tc.want)
 		if c.Superuser != tc.super {
 			t.Fatalf("%s: Superuser = %v, want %v", tc.username, c.Superuser, tc.super)
@@ -118,7 +117,7 @@ func TestAuthUsersPasswords(t *testing.T) {
 
 func TestAuthUsersV3ReturnCodes(t *testing.T) {
 	// The broker maps 0x86 and 0x87 to the v3 return codes 0x04 and 0x05
-	// [MQTT-3.2.2.3]; this checks that only those two codes come out.
+	// (MQTT 3.1.1 section 3.2.2.3); only those two codes may come out.
 	u := newUsers(t, UsersConfig{Users: []User{userAlice}})
 	_, err := connect(t, u, "alice", []byte("nope"))
 	wantCode(t, err, packet.BadUsernameOrPassword)
