@@ -11,3 +11,5 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/time v0.16.0
 )
+
+require golang.org/x/crypto v0.58.0
