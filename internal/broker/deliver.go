@@ -1,0 +1,350 @@
+package broker
+
+import (
+	"time"
+
+	"github.com/herald-mqtt/herald/internal/mqtt/packet"
+)
+
+// inbound is one message being routed. On the QoS 0 fast path nothing is
+// allocated: subscribers' PUBLISH packets are encoded from tmpl, whose topic
+// and payload alias the publisher's read buffer. msg is built on first need
+// (queues, inflight windows, retained index, hooks, forwarding).
+type inbound struct {
+	tmpl   packet.Publish // topic, payload and forwardable properties
+	qos    byte
+	retain bool
+	expiry int64 // unix ns, 0 = never
+	now    int64
+	from   string // publisher client id
+	msg    *Message
+	b      *Broker
+}
+
+// message returns the routed message, building it on first call.
+func (in *inbound) message() *Message {
+	if in.msg != nil {
+		return in.msg
+	}
+	m := &Message{
+		ID: in.b.nextMsgID(), Topic: string(in.tmpl.Topic), Payload: append([]byte(nil), in.tmpl.Payload...),
+		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.cfg.NodeName,
+	}
+	if !in.tmpl.Props.Empty() {
+		p := in.tmpl.Props.Clone()
+		m.Props = &p
+	}
+	in.msg = m
+	return m
+}
+
+// fromMessage prepares in to route an existing message.
+func (in *inbound) fromMessage(b *Broker, m *Message) {
+	*in = inbound{qos: m.QoS, retain: m.Retain, expiry: m.Expiry, now: time.Now().UnixNano(), from: m.From, msg: m, b: b}
+	fillTemplate(&in.tmpl, m)
+}
+
+// fillTemplate sets a PUBLISH template from a message.
+func fillTemplate(t *packet.Publish, m *Message) {
+	*t = packet.Publish{Topic: bytesOf(m.Topic), Payload: m.Payload}
+	if m.Props != nil {
+		t.Props = *m.Props
+	}
+}
+
+// writePublish encodes one PUBLISH for this client. It returns false when the
+// packet exceeds the client's Maximum Packet Size and was dropped
+// [MQTT-3.1.2-24]. Lock held.
+func (c *client) writePublish(w *work, t *packet.Publish, expiry int64, qos byte, retain, dup bool, pid uint16, ids []uint32, now int64) bool {
+	p := *t
+	p.QoS, p.Retain, p.Dup, p.PacketID = qos, retain, dup, pid
+	p.Topic = stripMount(p.Topic, c.info.Mountpoint)
+	var alias uint16
+	var newAlias bool
+	var name []byte
+	if c.version == packet.V5 {
+		p.Props.SubscriptionIDs = ids
+		if expiry != 0 {
+			left := (expiry - now + 1e9 - 1) / 1e9
+			p.Props.MessageExpiry = uint32(max(left, 1))
+			p.Props.Set(packet.PropMessageExpiry) // [MQTT-3.3.2-6]
+		}
+		name = p.Topic
+		alias, newAlias = c.outAlias(name)
+		if alias != 0 {
+			p.Props.TopicAlias = alias
+			p.Props.Set(packet.PropTopicAlias)
+			if !newAlias {
+				p.Topic = nil
+			}
+		}
+	}
+	size := p.Size(c.version)
+	if c.maxOut > 0 && size > c.maxOut {
+		w.tally.inc(MDeliveryDroppedTooLarge)
+		w.tally.inc(MDeliveryDropped)
+		return false
+	}
+	if newAlias {
+		c.aliasOut[string(name)] = alias
+	}
+	out, err := p.Append(c.reserve(size), c.version)
+	if err != nil {
+		return false
+	}
+	*c.outp = out
+	c.countSent(w, qos)
+	c.wake(w)
+	return true
+}
+
+// outAlias returns the topic alias to use for topic and whether it is being
+// assigned now (then the topic is sent with it). Lock held.
+func (c *client) outAlias(topic []byte) (uint16, bool) {
+	if c.aliasMax == 0 {
+		return 0, false
+	}
+	if a, ok := c.aliasOut[string(topic)]; ok {
+		return a, false
+	}
+	if len(c.aliasOut) >= int(c.aliasMax) {
+		return 0, false
+	}
+	if c.aliasOut == nil {
+		c.aliasOut = make(map[string]uint16)
+	}
+	return uint16(len(c.aliasOut) + 1), true
+}
+
+func (c *client) countSent(w *work, qos byte) {
+	t := &w.tally
+	t.inc(MPacketsSent)
+	t.inc(MPacketsPublishSent)
+	t.inc(MMessagesSent)
+	t.inc(MMessagesDelivered)
+	t.inc(MMessagesQoS0Sent + Metric(2*qos))
+}
+
+// writeEntry encodes a queued or inflight entry. Lock held.
+func (c *client) writeEntry(w *work, e *QueueEntry, dup bool, now int64) bool {
+	var t packet.Publish
+	fillTemplate(&t, e.Msg)
+	return c.writePublish(w, &t, e.Msg.Expiry, e.QoS, e.RetainFlag, dup, e.PacketID, e.SubIDs, now)
+}
+
+// deliver hands one matched message to s.
+func (s *session) deliver(w *work, in *inbound, mt *match) {
+	qos := min(in.qos, mt.o.qos)
+	if s.b.cfg.UpgradeQoS {
+		qos = max(in.qos, mt.o.qos)
+	}
+	retain := in.retain && mt.o.rap // [MQTT-3.3.1-12, 3.3.1-13]
+	ids := mt.ids
+	if ids == nil && mt.o.id != 0 {
+		w.ids = append(w.ids[:0], mt.o.id)
+		ids = w.ids
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if qos == 0 {
+		s.deliverQoS0(w, in, retain, ids)
+		return
+	}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), QoS: qos, RetainFlag: retain}
+	if len(ids) > 0 {
+		e.SubIDs = append([]uint32(nil), ids...)
+	}
+	s.nextSeq++
+	if c := s.conn; c != nil && !c.closing && s.queue.Len() == 0 && s.inflight.Len() < c.recvMax {
+		s.send(w, c, e, in.now, true)
+		return
+	}
+	s.store(w, e)
+	s.enqueue(w, e)
+}
+
+// deliverQoS0 writes a QoS 0 message at once, or queues it for an offline
+// persistent session. Lock held.
+func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
+	if c := s.conn; c != nil {
+		if c.closing {
+			return
+		}
+		if c.pending() >= s.b.cfg.MaxOutboundBytes {
+			c.slowConsumer(w)
+			return
+		}
+		if c.writePublish(w, &in.tmpl, in.expiry, 0, retain, false, 0, ids, in.now) {
+			s.delivered(w, in)
+		}
+		return
+	}
+	if !s.persistent() || !s.b.cfg.MqueueStoreQoS0 {
+		return
+	}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
+	if len(ids) > 0 {
+		e.SubIDs = append([]uint32(nil), ids...)
+	}
+	s.nextSeq++
+	s.enqueue(w, e)
+}
+
+func (s *session) delivered(w *work, in *inbound) {
+	if hs := s.b.hooks.load(); len(hs.delivered) > 0 {
+		m := in.message()
+		for _, h := range hs.delivered {
+			h.OnDelivered(s.id, m)
+		}
+	}
+}
+
+// slowConsumer applies the slow-consumer policy to a QoS 0 message that does
+// not fit the outbound queue. Lock held.
+func (c *client) slowConsumer(w *work) {
+	w.tally.inc(MDeliveryDroppedQoS0Msg)
+	w.tally.inc(MDeliveryDropped)
+	c.drops++
+	cfg := &c.b.cfg
+	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
+		w.tally.inc(MOverloadSlowConsumerDisconnect)
+		c.b.log.Warn("disconnecting slow consumer", "client", c.info.ClientID, "pending_bytes", c.pending(), "drops", c.drops)
+		c.shutdown(packet.QuotaExceeded)
+	}
+}
+
+// send puts e in the inflight window and writes it. Lock held.
+func (s *session) send(w *work, c *client, e *QueueEntry, now int64, fresh bool) {
+	s.inflight.Add(e)
+	e.State = StatePublish
+	if !c.writeEntry(w, e, false, now) {
+		s.inflight.Remove(e.PacketID) // too large: as if delivered [MQTT-3.1.2-25]
+		if !fresh {
+			s.unstore(e)
+		}
+		return
+	}
+	if fresh {
+		s.store(w, e) // a new entry: the publisher's ack waits for it
+	} else {
+		s.store(nil, e) // a state change: durable with the next barrier
+	}
+}
+
+// store persists e's current state for a durable session; with a work, that
+// work's acknowledgements wait until it is durable. Lock held.
+func (s *session) store(w *work, e *QueueEntry) {
+	if e.QoS == 0 || !s.durable() {
+		return
+	}
+	s.b.store.Commit([]StoreOp{{Kind: OpPutQueue, ClientID: s.id, Entry: e}}, false, nil)
+	if w != nil {
+		w.barrier = true
+	}
+}
+
+// unstore deletes e from the store. Lock held.
+func (s *session) unstore(e *QueueEntry) {
+	if e.QoS == 0 || !s.durable() {
+		return
+	}
+	s.b.store.Commit([]StoreOp{{Kind: OpDeleteQueue, ClientID: s.id, Seq: e.Seq}}, false, nil)
+}
+
+// enqueue appends e to the session queue, applying max_mqueue_len: a QoS 0
+// message is dropped first, else the oldest. Lock held.
+func (s *session) enqueue(w *work, e *QueueEntry) {
+	if limit := s.b.cfg.MaxMqueueLen; limit > 0 && s.queue.Len() >= limit {
+		if !s.dropForRoom(w, e) {
+			return
+		}
+	}
+	if e.QoS == 0 {
+		s.queuedQoS0++
+	}
+	s.queue.Push(e)
+}
+
+// dropForRoom frees one queue slot for e, or drops e itself; it reports
+// whether e may be queued. Lock held.
+func (s *session) dropForRoom(w *work, e *QueueEntry) bool {
+	victim := -1
+	if s.queuedQoS0 > 0 {
+		for i := 0; i < s.queue.Len(); i++ {
+			if s.queue.At(i).QoS == 0 {
+				victim = i
+				break
+			}
+		}
+	} else if e.QoS == 0 {
+		s.dropped(w, e, DropQueueFull)
+		return false
+	} else {
+		victim = 0
+	}
+	v := s.queue.RemoveAt(victim)
+	if v.QoS == 0 {
+		s.queuedQoS0--
+	}
+	s.unstore(v)
+	s.dropped(w, v, DropQueueFull)
+	return true
+}
+
+func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
+	if w != nil {
+		w.tally.inc(MDeliveryDropped)
+		if why == DropQueueFull {
+			w.tally.inc(MDeliveryDroppedQueueFull)
+		} else if why == DropExpired {
+			w.tally.inc(MDeliveryDroppedExpired)
+		}
+	}
+	s.b.hooks.load().onDropped(s.id, e.Msg, why)
+}
+
+// drain sends queued messages while the client's window has room. Lock held.
+func (s *session) drain(w *work) {
+	c := s.conn
+	if c == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	for s.queue.Len() > 0 && !c.closing {
+		e := s.queue.Peek()
+		if e.QoS > 0 && s.inflight.Len() >= c.recvMax {
+			return
+		}
+		s.queue.Pop()
+		if e.Msg.Expired(now) {
+			if e.QoS == 0 {
+				s.queuedQoS0--
+			}
+			s.unstore(e)
+			s.dropped(w, e, DropExpired)
+			continue
+		}
+		if e.QoS == 0 {
+			s.queuedQoS0--
+			c.writeEntry(w, e, false, now)
+			continue
+		}
+		s.send(w, c, e, now, false)
+	}
+}
+
+// resend writes the inflight window again after a reconnect, PUBLISH with
+// DUP set and PUBREL as they were [MQTT-4.4.0-1]. Lock held.
+func (s *session) resend(w *work, c *client) {
+	now := time.Now().UnixNano()
+	s.inflight.Each(func(e *QueueEntry) {
+		if e.State == StatePubrel {
+			c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID})
+			return
+		}
+		c.writeEntry(w, e, true, now)
+	})
+}

@@ -1,0 +1,378 @@
+package broker
+
+import (
+	"context"
+	"strings"
+
+	"github.com/herald-mqtt/herald/internal/mqtt/packet"
+	"github.com/herald-mqtt/herald/internal/mqtt/topic"
+)
+
+// handleOutboundAck handles PUBACK, PUBREC and PUBCOMP for messages the
+// broker sent [MQTT-4.3.2, 4.3.3].
+func (c *client) handleOutboundAck(fh packet.FixedHeader, body []byte) error {
+	var a packet.Ack
+	if err := packet.DecodeAck(fh, body, c.version, &a); err != nil {
+		return err
+	}
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.inflight.Get(a.PacketID)
+	switch fh.Type {
+	case packet.PUBACK:
+		c.w.tally.inc(MPacketsPubackReceived)
+		if e == nil || e.QoS != 1 {
+			c.w.tally.inc(MPacketsPubackMissed)
+			return nil
+		}
+		s.complete(&c.w, e)
+	case packet.PUBREC:
+		c.w.tally.inc(MPacketsPubrecReceived)
+		return s.pubrec(&c.w, c, e, &a)
+	case packet.PUBCOMP:
+		c.w.tally.inc(MPacketsPubcompReceived)
+		if e == nil || e.State != StatePubrel {
+			c.w.tally.inc(MPacketsPubcompMissed)
+			return nil
+		}
+		s.complete(&c.w, e)
+	}
+	return nil
+}
+
+// complete removes an acknowledged entry and sends what the window now
+// allows. Lock held.
+func (s *session) complete(w *work, e *QueueEntry) {
+	s.inflight.Remove(e.PacketID)
+	s.unstore(e)
+	w.tally.inc(MMessagesAcked)
+	for _, h := range s.b.hooks.load().acked {
+		h.OnAcked(s.id, e.Msg)
+	}
+	s.drain(w)
+}
+
+// pubrec moves a QoS 2 delivery to its second phase. Lock held.
+func (s *session) pubrec(w *work, c *client, e *QueueEntry, a *packet.Ack) error {
+	if e == nil || e.QoS != 2 {
+		w.tally.inc(MPacketsPubrecMissed)
+		rel := &packet.Ack{PacketType: packet.PUBREL, PacketID: a.PacketID}
+		if c.version == packet.V5 {
+			rel.ReasonCode = packet.PacketIdentifierNotFound
+		}
+		c.writePacket(w, rel)
+		return nil
+	}
+	if a.ReasonCode.IsError() { // the receiver refused it: the flow ends here [MQTT-4.3.3-?]
+		s.complete(w, e)
+		return nil
+	}
+	if e.State == StatePublish {
+		e.State = StatePubrel
+		s.store(nil, e)
+	}
+	c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID}) // [MQTT-4.3.3-4]
+	w.tally.inc(MPacketsPubrelSent)
+	return nil
+}
+
+// handlePubrel completes an inbound QoS 2 flow [MQTT-4.3.3-11].
+func (c *client) handlePubrel(fh packet.FixedHeader, body []byte) error {
+	var a packet.Ack
+	if err := packet.DecodeAck(fh, body, c.version, &a); err != nil {
+		return err
+	}
+	c.w.tally.inc(MPacketsPubrelReceived)
+	s := c.sess
+	s.mu.Lock()
+	_, ok := s.incoming[a.PacketID]
+	if ok {
+		delete(s.incoming, a.PacketID)
+		if s.durable() {
+			c.b.store.Commit([]StoreOp{{Kind: OpDeleteIncoming, ClientID: s.id, PacketID: a.PacketID}}, false, nil)
+		}
+	}
+	s.mu.Unlock()
+	comp := &packet.Ack{PacketType: packet.PUBCOMP, PacketID: a.PacketID}
+	if !ok {
+		c.w.tally.inc(MPacketsPubrelMissed)
+		if c.version == packet.V5 {
+			comp.ReasonCode = packet.PacketIdentifierNotFound
+		}
+	}
+	c.w.tally.inc(MPacketsPubcompSent)
+	c.w.tally.inc(MPacketsSent)
+	c.queueResponse(comp)
+	return nil
+}
+
+// handleSubscribe handles SUBSCRIBE [MQTT-3.8.4].
+func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
+	var p packet.Subscribe
+	if err := packet.DecodeSubscribe(fh, body, c.version, &p); err != nil {
+		return err
+	}
+	c.w.tally.inc(MPacketsSubscribeReceived)
+	var subID uint32
+	if len(p.Props.SubscriptionIDs) > 0 {
+		subID = p.Props.SubscriptionIDs[0]
+	}
+	codes := make([]packet.ReasonCode, len(p.Subscriptions))
+	var fresh []bool
+	for i := range p.Subscriptions {
+		rc, isNew, err := c.subscribeOne(&p.Subscriptions[i], subID)
+		if err != nil {
+			return err
+		}
+		codes[i] = rc
+		fresh = append(fresh, isNew)
+	}
+	if c.sess.isDurable() {
+		if err := c.b.commitSync(nil); err != nil {
+			return reasonErr(packet.UnspecifiedError, "store: "+err.Error())
+		}
+		c.w.barrier = false // everything before is durable now
+	}
+	c.queueResponse(&packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})
+	c.w.tally.inc(MPacketsSubackSent)
+	c.w.tally.inc(MPacketsSent)
+	c.releaseResponses() // SUBACK before the retained messages
+	for i := range p.Subscriptions {
+		c.retainedOnSubscribe(&p.Subscriptions[i], codes[i], fresh[i])
+	}
+	return nil
+}
+
+// retainedOnSubscribe sends retained messages for a granted subscription as
+// its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11]; shared
+// subscriptions get none.
+func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool) {
+	if rc.IsError() || sub.RetainHandling == 2 || (sub.RetainHandling == 1 && !fresh) {
+		return
+	}
+	if strings.HasPrefix(sub.Filter, "$share/") || strings.HasPrefix(sub.Filter, "$queue/") {
+		return
+	}
+	o := subOpts{qos: byte(rc), rap: true}
+	c.sess.sendRetained(&c.w, c.info.Mountpoint+sub.Filter, o)
+}
+
+// subscribeOne validates, authorizes and records one subscription. It returns
+// the SUBACK code and whether the subscription is new.
+func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.ReasonCode, bool, error) {
+	cfg := &c.b.cfg
+	group, real, shared, err := topic.ParseShare(sub.Filter)
+	if err == nil {
+		err = topic.ValidateFilter(real)
+	}
+	switch {
+	case err != nil || topic.Levels(real) > cfg.MaxTopicLevels:
+		return c.subFail(packet.TopicFilterInvalid), false, nil
+	case shared && sub.NoLocal:
+		return 0, false, protoErr("no local on a shared subscription") // [MQTT-3.8.3-4]
+	case shared && !cfg.SharedSubs:
+		return c.subFail(packet.SharedSubsNotSupported), false, nil
+	case !cfg.WildcardSubs && strings.ContainsAny(real, "+#"):
+		return c.subFail(packet.WildcardSubsNotSupported), false, nil
+	}
+	if !c.b.authorize(&c.w, &c.info, ActionSubscribe, bytesOf(real), sub.QoS, false) {
+		c.w.tally.inc(MPacketsSubscribeAuthError)
+		return c.subFail(packet.NotAuthorized), false, nil
+	}
+	rec := &SubscriptionRecord{Filter: sub.Filter, QoS: min(sub.QoS, cfg.MaxQoS), NoLocal: sub.NoLocal,
+		RetainAsPublished: sub.RetainAsPublished, RetainHandling: sub.RetainHandling, ID: subID}
+	if c.version != packet.V5 && cfg.IgnoreLoopDeliver {
+		rec.NoLocal = true
+	}
+	isNew, ok := c.sess.addSub(rec, cfg.MaxSubscriptions)
+	if !ok {
+		return c.subFail(packet.QuotaExceeded), false, nil
+	}
+	c.b.index(c.sess, c.info.Mountpoint+real, group, optsOf(rec), isNew)
+	c.w.tally.inc(MClientSubscribe)
+	return packet.ReasonCode(rec.QoS), isNew, nil
+}
+
+// subFail maps a refusal to the protocol's SUBACK code (0x80 for v3).
+func (c *client) subFail(rc packet.ReasonCode) packet.ReasonCode {
+	c.w.tally.inc(MPacketsSubscribeError)
+	if c.version != packet.V5 {
+		return packet.UnspecifiedError
+	}
+	return rc
+}
+
+// addSub records a subscription in the session (replacing one with the same
+// filter [MQTT-3.8.4-3]); ok is false when max_subscriptions is reached.
+func (s *session) addSub(rec *SubscriptionRecord, limit int) (isNew, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.subs == nil {
+		s.subs = make(map[string]*SubscriptionRecord)
+	}
+	_, had := s.subs[rec.Filter]
+	if !had && limit > 0 && len(s.subs) >= limit {
+		return false, false
+	}
+	s.subs[rec.Filter] = rec
+	if s.durable() {
+		s.b.store.Commit([]StoreOp{{Kind: OpPutSub, ClientID: s.id, Sub: rec}}, false, nil)
+	}
+	return !had, true
+}
+
+// index adds a subscription to the index and counts it.
+func (b *Broker) index(s *session, real, group string, o subOpts, isNew bool) {
+	b.subs.add(s, real, group, o)
+	if isNew {
+		b.stats.Subscriptions.Add(1)
+		if group != "" {
+			b.stats.SharedSubscriptions.Add(1)
+		}
+	}
+}
+
+func (s *session) isDurable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.durable()
+}
+
+// handleUnsubscribe handles UNSUBSCRIBE [MQTT-3.10.4].
+func (c *client) handleUnsubscribe(fh packet.FixedHeader, body []byte) error {
+	var p packet.Unsubscribe
+	if err := packet.DecodeUnsubscribe(fh, body, c.version, &p); err != nil {
+		return err
+	}
+	c.w.tally.inc(MPacketsUnsubscribeReceived)
+	ack := &packet.Unsuback{PacketID: p.PacketID}
+	for _, f := range p.Filters {
+		rc := packet.Success
+		if !c.sess.removeSub(f) {
+			rc = packet.NoSubscriptionExisted
+		} else {
+			c.b.unindex(c.sess, mounted(c.info.Mountpoint, f))
+			c.w.tally.inc(MClientUnsubscribe)
+		}
+		ack.ReasonCodes = append(ack.ReasonCodes, rc)
+	}
+	c.queueResponse(ack)
+	c.w.tally.inc(MPacketsUnsubackSent)
+	c.w.tally.inc(MPacketsSent)
+	return nil
+}
+
+// mounted returns a filter with a listener mountpoint applied after any
+// shared-subscription prefix.
+func mounted(mp, filter string) string {
+	if mp == "" {
+		return filter
+	}
+	group, real, shared, err := topic.ParseShare(filter)
+	if err != nil || !shared {
+		return mp + filter
+	}
+	if group == "$queue" {
+		return "$queue/" + mp + real
+	}
+	return "$share/" + group + "/" + mp + real
+}
+
+// removeSub deletes a subscription from the session.
+func (s *session) removeSub(filter string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.subs[filter]; !ok {
+		return false
+	}
+	delete(s.subs, filter)
+	if s.durable() {
+		s.b.store.Commit([]StoreOp{{Kind: OpDeleteSub, ClientID: s.id, Filter: filter}}, false, nil)
+	}
+	return true
+}
+
+// handlePingreq answers PINGRESP [MQTT-3.12.4-1].
+func (c *client) handlePingreq(fh packet.FixedHeader, body []byte) error {
+	if fh.Flags != 0 || len(body) != 0 {
+		return reasonErr(packet.MalformedPacket, "bad PINGREQ")
+	}
+	c.w.tally.inc(MPacketsPingreqReceived)
+	c.w.tally.inc(MPacketsPingrespSent)
+	c.w.tally.inc(MPacketsSent)
+	c.queueResponse(&packet.Pingresp{})
+	return nil
+}
+
+// handleDisconnect ends the connection normally; with v5 reason 0x04 the
+// will is still published, and the session expiry may change
+// [MQTT-3.14.4, 3.14.2-2].
+func (c *client) handleDisconnect(fh packet.FixedHeader, body []byte) error {
+	var d packet.Disconnect
+	if err := packet.DecodeDisconnect(fh, body, c.version, &d); err != nil {
+		return err
+	}
+	c.w.tally.inc(MPacketsDisconnectReceived)
+	if d.Props.Has(packet.PropSessionExpiry) {
+		if err := c.sess.setExpiry(d.Props.SessionExpiry); err != nil {
+			return err
+		}
+	}
+	c.normal = d.ReasonCode != packet.DisconnectWithWill
+	return errNormalDisconnect
+}
+
+// setExpiry changes the Session Expiry Interval at DISCONNECT; changing it
+// from 0 is a protocol error [MQTT-3.14.2-2].
+func (s *session) setExpiry(v uint32) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.expiry == 0 && v != 0 {
+		return protoErr("session expiry set at DISCONNECT after 0 at CONNECT")
+	}
+	if s.durable() && v == 0 {
+		s.b.store.Commit([]StoreOp{{Kind: OpDeleteSession, ClientID: s.id}}, false, nil)
+		s.stored = false
+	}
+	s.expiry = v
+	return nil
+}
+
+// handleAuth handles re-authentication after the connection is established
+// [MQTT-4.12.1].
+func (c *client) handleAuth(fh packet.FixedHeader, body []byte) error {
+	var a packet.Auth
+	if err := packet.DecodeAuth(fh, body, packet.V5, &a); err != nil {
+		return err
+	}
+	c.w.tally.inc(MPacketsAuthReceived)
+	ea, ok := c.b.authn.(EnhancedAuthenticator)
+	if !ok || c.reauth == nil || string(a.Props.AuthMethod) != c.reauth.method {
+		return protoErr("AUTH without an authentication method") // [MQTT-4.12.1-1]
+	}
+	c.reauth.req.AuthData = append([]byte(nil), a.Props.AuthData...)
+	var step AuthStep
+	var err error
+	if a.ReasonCode == packet.ReAuthenticate {
+		step, err = ea.AuthStart(context.Background(), &c.reauth.req)
+	} else {
+		step, err = ea.AuthContinue(context.Background(), &c.reauth.req, c.reauth.state)
+	}
+	if err != nil {
+		return reasonErr(packet.NotAuthorized, err.Error())
+	}
+	c.reauth.state = step.State
+	reply := &packet.Auth{ReasonCode: packet.ContinueAuthentication}
+	if step.Done {
+		reply.ReasonCode = packet.Success
+	}
+	reply.Props.AuthMethod, reply.Props.AuthData = []byte(c.reauth.method), step.Data
+	reply.Props.Set(packet.PropAuthMethod)
+	if step.Data != nil {
+		reply.Props.Set(packet.PropAuthData)
+	}
+	c.queueResponse(reply)
+	c.w.tally.inc(MPacketsAuthSent)
+	return nil
+}

@@ -1,0 +1,76 @@
+package broker
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// testBroker runs a broker behind a plain TCP accept loop on 127.0.0.1.
+type testBroker struct {
+	*Broker
+	addr string
+	ln   net.Listener
+}
+
+func startBroker(t *testing.T, cfg Config, opts Options) *testBroker {
+	t.Helper()
+	b, err := New(cfg, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if err := b.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	tb := &testBroker{Broker: b, addr: ln.Addr().String(), ln: ln}
+	go func() {
+		for {
+			nc, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			ra, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
+			go b.ServeConn(nc, ConnMeta{Listener: "tcp:default", RemoteAddr: ra})
+		}
+	}()
+	t.Cleanup(func() { tb.stop(t) })
+	return tb
+}
+
+func (tb *testBroker) stop(t *testing.T) {
+	t.Helper()
+	tb.ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := tb.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.SysInterval, cfg.SysHeartbeat = 0, 0
+	return cfg
+}
+
+// eventually polls cond until it returns nil or the deadline passes.
+func eventually(t *testing.T, total time.Duration, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(total)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met after %v: %v", total, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,213 @@
+package broker
+
+import (
+	"time"
+	"unsafe"
+
+	"github.com/herald-mqtt/herald/internal/bufpool"
+	"github.com/herald-mqtt/herald/internal/mqtt/packet"
+)
+
+const (
+	outBufSize    = 4 << 10         // first outbound buffer of a burst
+	closeDeadline = 2 * time.Second // how long a closing connection may take to flush
+)
+
+// bytesOf returns s's bytes without copying. The result must not be written.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// pending is the number of outbound bytes not yet written. Lock held.
+func (c *client) pending() int {
+	if c.outp == nil {
+		return c.writing
+	}
+	return len(*c.outp) + c.writing
+}
+
+// reserve makes room for n more outbound bytes and returns the buffer to
+// append to. Lock held.
+func (c *client) reserve(n int) []byte {
+	if c.outp == nil {
+		c.outp = bufpool.Get(max(outBufSize, n))
+		*c.outp = (*c.outp)[:0]
+	}
+	if cap(*c.outp)-len(*c.outp) < n {
+		nb := bufpool.Get(2*cap(*c.outp) + n)
+		*nb = append((*nb)[:0], *c.outp...)
+		bufpool.Put(c.outp)
+		c.outp = nb
+	}
+	return *c.outp
+}
+
+// wake makes sure a flusher will write the outbound buffer. With a work the
+// start is deferred to the end of its batch. Lock held.
+func (c *client) wake(w *work) {
+	if c.flushing {
+		return
+	}
+	c.flushing = true
+	if w != nil {
+		w.kick(c)
+		return
+	}
+	go c.flushLoop()
+}
+
+// writeRaw appends an encoded packet. Lock held.
+func (c *client) writeRaw(w *work, p []byte) {
+	if c.closing {
+		return
+	}
+	buf := c.reserve(len(p))
+	*c.outp = append(buf, p...)
+	c.wake(w)
+}
+
+// writePacket encodes pk into the outbound buffer. Lock held.
+func (c *client) writePacket(w *work, pk packet.Packet) {
+	if c.closing {
+		return
+	}
+	buf := c.reserve(256)
+	out, err := pk.Append(buf, c.version)
+	if err != nil {
+		c.b.log.Warn("encode failed", "client", c.info.ClientID, "packet", pk.Type().String(), "err", err)
+		return
+	}
+	*c.outp = out
+	c.wake(w)
+}
+
+// flushLoop writes the outbound buffer until it is empty, then exits. It
+// closes the connection once a closing client has been flushed.
+func (c *client) flushLoop() {
+	s := c.sess
+	var wrote int
+	var werr error
+	for {
+		s.mu.Lock()
+		c.writing = 0
+		if werr != nil {
+			c.closing = true
+			c.releaseOut()
+		}
+		if c.outp == nil || len(*c.outp) == 0 {
+			c.flushing = false
+			closing := c.closing
+			c.releaseOut()
+			s.mu.Unlock()
+			c.b.metrics.add(0, MBytesSent, uint64(wrote))
+			if closing {
+				c.closeConn()
+			}
+			return
+		}
+		bp := c.outp
+		c.outp = nil
+		c.writing = len(*bp)
+		s.mu.Unlock()
+		var n int
+		n, werr = c.nc.Write(*bp)
+		wrote += n
+		bufpool.Put(bp)
+	}
+}
+
+// releaseOut returns an empty outbound buffer to the pool. Lock held.
+func (c *client) releaseOut() {
+	if c.outp != nil && (len(*c.outp) == 0 || c.closing) {
+		bufpool.Put(c.outp)
+		c.outp = nil
+	}
+}
+
+// shutdown ends the connection from the server side: a v5 client gets a
+// DISCONNECT with rc (when rc is not Success), then the connection closes
+// once flushed. Lock held.
+func (c *client) shutdown(rc packet.ReasonCode) {
+	if c.closing {
+		return
+	}
+	if c.version == packet.V5 && c.connected {
+		c.writePacket(nil, &packet.Disconnect{ReasonCode: rc})
+		c.b.metrics.Inc(MPacketsDisconnectSent)
+	}
+	c.closing = true
+	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
+	c.wake(nil)
+}
+
+// closeConn closes the network connection once.
+func (c *client) closeConn() {
+	c.closeOnce.Do(func() { _ = c.nc.Close() })
+}
+
+// queueResponse appends a response (PUBACK, SUBACK, ...) to the read batch's
+// responses; they are written at the end of the batch, after any durable
+// commit the batch needs.
+func (c *client) queueResponse(pk packet.Packet) {
+	out, err := pk.Append(c.w.resp, c.version)
+	if err == nil {
+		c.w.resp = out
+	}
+}
+
+// releaseResponses moves the batch's responses to the outbound buffer, or
+// holds them until a durable commit completes when the batch stored anything.
+func (c *client) releaseResponses() {
+	if len(c.w.resp) == 0 && !c.w.barrier {
+		return
+	}
+	s := c.sess
+	if s == nil {
+		c.writeDirect(c.w.resp)
+		c.w.resp = c.w.resp[:0]
+		return
+	}
+	barrier := c.w.barrier
+	c.w.barrier = false
+	s.mu.Lock()
+	if !barrier && c.held.Len() == 0 {
+		c.writeRaw(&c.w, c.w.resp)
+		s.mu.Unlock()
+		c.w.resp = c.w.resp[:0]
+		return
+	}
+	g := &ackGroup{buf: append([]byte(nil), c.w.resp...), ready: !barrier}
+	c.held.Push(g)
+	s.mu.Unlock()
+	c.w.resp = c.w.resp[:0]
+	if barrier {
+		c.b.store.Commit(nil, true, func(err error) { c.durableDone(g, err) })
+	}
+}
+
+// durableDone releases held responses once their commit is durable.
+func (c *client) durableDone(g *ackGroup, err error) {
+	s := c.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		c.b.metrics.Inc(MStoreCommitErrors)
+		c.b.log.Error("store commit failed; closing connection without acknowledging", "client", c.info.ClientID, "err", err)
+		c.shutdown(packet.UnspecifiedError)
+		return
+	}
+	g.ready = true
+	for c.held.Len() > 0 && c.held.Peek().ready {
+		c.writeRaw(nil, c.held.Pop().buf)
+	}
+}
+
+// writeDirect writes bytes before the client is attached to a session (the
+// read goroutine is then the only writer).
+func (c *client) writeDirect(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
+	n, _ := c.nc.Write(p)
+	_ = c.nc.SetWriteDeadline(time.Time{})
+	c.b.metrics.Add(MBytesSent, uint64(n))
+}

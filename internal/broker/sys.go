@@ -1,0 +1,103 @@
+package broker
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sysLoop publishes the $SYS/brokers/<node>/... topics: version, uptime and
+// datetime every heartbeat, stats and metrics every sys interval.
+func (b *Broker) sysLoop() {
+	hb := newTicker(b.cfg.SysHeartbeat)
+	st := newTicker(b.cfg.SysInterval)
+	defer hb.Stop()
+	defer st.Stop()
+	b.sysStatic()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-hb.C:
+			b.sysHeartbeat()
+		case <-st.C:
+			b.sysStats()
+		}
+	}
+}
+
+// newTicker returns a ticker, or one that never fires for d <= 0.
+func newTicker(d time.Duration) *time.Ticker {
+	if d <= 0 {
+		t := time.NewTicker(time.Hour)
+		t.Stop()
+		return t
+	}
+	return time.NewTicker(d)
+}
+
+func (b *Broker) sysTopic(suffix string) string {
+	return "$SYS/brokers/" + b.cfg.NodeName + "/" + suffix
+}
+
+func (b *Broker) sysPublish(tp, payload string) {
+	b.Publish(&Message{Topic: tp, Payload: []byte(payload)})
+}
+
+func (b *Broker) sysStatic() {
+	b.sysPublish("$SYS/brokers", b.cfg.NodeName)
+	b.sysPublish(b.sysTopic("version"), Version)
+	b.sysPublish(b.sysTopic("sysdescr"), "Herald MQTT broker")
+}
+
+func (b *Broker) sysHeartbeat() {
+	b.sysPublish(b.sysTopic("uptime"), strconv.FormatInt(int64(b.Uptime()/time.Second), 10))
+	b.sysPublish(b.sysTopic("datetime"), time.Now().UTC().Format(time.RFC3339))
+}
+
+// sysStats publishes every gauge and counter, dots in their names becoming
+// topic levels (stats/connections/count, metrics/messages/received).
+func (b *Broker) sysStats() {
+	for name, v := range b.stats.Snapshot() {
+		b.sysPublish(b.sysTopic("stats/"+strings.ReplaceAll(name, ".", "/")), strconv.FormatInt(v, 10))
+	}
+	for name, v := range b.metrics.Snapshot() {
+		b.sysPublish(b.sysTopic("metrics/"+strings.ReplaceAll(name, ".", "/")), strconv.FormatUint(v, 10))
+	}
+}
+
+// sysClientEvent publishes $SYS/brokers/<node>/clients/<id>/connected or
+// /disconnected (as EMQX's sys_event_messages) when someone subscribes to it.
+func (b *Broker) sysClientEvent(ci *ClientInfo, ev string, reason error) {
+	if b.cfg.SysHeartbeat <= 0 && b.cfg.SysInterval <= 0 {
+		return
+	}
+	tp := b.sysTopic("clients/" + ci.ClientID + "/" + ev)
+	if !b.hasSubscribers(tp) {
+		return
+	}
+	now := time.Now()
+	body := map[string]any{
+		"clientid": ci.ClientID, "username": ci.Username, "ipaddress": ci.RemoteAddr.Addr().String(),
+		"proto_ver": ci.ProtocolVersion, "ts": now.UnixMilli(),
+	}
+	if ev == "connected" {
+		body["connected_at"] = now.UnixMilli()
+	} else {
+		body["disconnected_at"] = now.UnixMilli()
+		body["reason"] = "normal"
+		if reason != nil {
+			body["reason"] = reason.Error()
+		}
+	}
+	payload, _ := json.Marshal(body)
+	b.sysPublish(tp, string(payload))
+}
+
+// hasSubscribers reports whether any filter matches tp.
+func (b *Broker) hasSubscribers(tp string) bool {
+	found := false
+	b.subs.trie.Match(tp, func(*filterSubs) { found = true })
+	return found
+}
