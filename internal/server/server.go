@@ -1,0 +1,228 @@
+// Package server is Herald's composition root: it builds every component
+// from the configuration and owns the order in which they start and stop.
+// It is the only package that imports concrete backends.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/herald-mqtt/herald/internal/auth"
+	"github.com/herald-mqtt/herald/internal/broker"
+	"github.com/herald-mqtt/herald/internal/config"
+	"github.com/herald-mqtt/herald/internal/listener"
+	"github.com/herald-mqtt/herald/internal/storage/pebble"
+)
+
+// Server is one Herald node.
+type Server struct {
+	cfg    config.Config
+	log    *slog.Logger
+	broker *broker.Broker
+	store  broker.Store
+	lns    []*listener.Listener
+	ready  chan struct{}
+
+	mu      sync.Mutex
+	started bool
+	stopped bool
+}
+
+// New validates the configuration and builds the node. It does no I/O.
+func New(cfg config.Config, logger *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, log: logger, ready: make(chan struct{})}, nil
+}
+
+// Start opens the store, restores the broker's state and starts the
+// listeners. It does not block. On failure it rolls back what it started.
+func (s *Server) Start() (err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return errors.New("server: already started")
+	}
+	s.started = true
+	defer func() {
+		if err != nil {
+			s.rollback()
+		}
+	}()
+	if err := s.openStore(); err != nil {
+		return err
+	}
+	if err := s.buildBroker(); err != nil {
+		return err
+	}
+	if err := s.broker.Start(); err != nil {
+		return err
+	}
+	if err := s.startListeners(); err != nil {
+		return err
+	}
+	close(s.ready)
+	s.log.Info("herald started", "node", s.cfg.Node.Name, "durability", s.cfg.Durability, "data_dir", s.cfg.Node.DataDir)
+	return nil
+}
+
+// Ready is closed once Start has succeeded.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+func (s *Server) openStore() error {
+	var d pebble.Durability
+	switch s.cfg.Durability {
+	case "off":
+		return nil
+	case "async":
+		d = pebble.Async
+	default:
+		d = pebble.Sync
+	}
+	dir := filepath.Join(s.cfg.Node.DataDir, "store")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("server: data dir: %w", err)
+	}
+	st, err := pebble.Open(dir, pebble.Options{Durability: d, Logger: s.log.With("component", "store")})
+	if err != nil {
+		return fmt.Errorf("server: open store in %s: %w", dir, err)
+	}
+	s.store = st
+	return nil
+}
+
+func (s *Server) buildBroker() error {
+	users, acl, err := buildAuth(&s.cfg, s.log)
+	if err != nil {
+		return err
+	}
+	opts := broker.Options{Store: s.store, Logger: s.log}
+	if users != nil {
+		opts.Authenticator = users
+	}
+	if acl != nil {
+		opts.Authorizer = acl
+	}
+	b, err := broker.New(brokerConfig(&s.cfg), opts)
+	if err != nil {
+		return err
+	}
+	s.broker = b
+	return nil
+}
+
+// buildAuth returns the authenticator and authorizer the configuration asks
+// for; nil means allow everything.
+func buildAuth(cfg *config.Config, log *slog.Logger) (*auth.Users, *auth.ACL, error) {
+	var users *auth.Users
+	a := cfg.Authentication
+	if !a.AllowAnonymous || len(a.Users) > 0 {
+		uc := auth.UsersConfig{AllowAnonymous: a.AllowAnonymous, Logger: log}
+		for _, u := range a.Users {
+			uc.Users = append(uc.Users, auth.User{Username: u.Username, PasswordHash: u.PasswordHash,
+				Algorithm: u.Algorithm, Salt: u.Salt, SaltPosition: u.SaltPosition, IsSuperuser: u.IsSuperuser})
+		}
+		var err error
+		if users, err = auth.NewUsers(uc); err != nil {
+			return nil, nil, fmt.Errorf("authentication: %w", err)
+		}
+	}
+	var acl *auth.ACL
+	z := cfg.Authorization
+	if len(z.Rules) > 0 || z.NoMatch == "deny" {
+		ac := auth.ACLConfig{NoMatch: z.NoMatch, Logger: log}
+		for _, r := range z.Rules {
+			ac.Rules = append(ac.Rules, auth.Rule{Permission: r.Permission, Who: r.Who, Action: r.Action, Topics: r.Topics})
+		}
+		var err error
+		if acl, err = auth.NewACL(ac); err != nil {
+			return nil, nil, fmt.Errorf("authorization: %w", err)
+		}
+	}
+	return users, acl, nil
+}
+
+func (s *Server) startListeners() error {
+	for _, nl := range s.cfg.ActiveListeners() {
+		lc := listenerConfig(nl, s.log)
+		ln, err := listener.New(lc, s.handle)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", lc.ID, err)
+		}
+		if err := ln.Start(); err != nil {
+			return fmt.Errorf("listener %s: %w", lc.ID, err)
+		}
+		s.lns = append(s.lns, ln)
+	}
+	return nil
+}
+
+// handle hands a listener's connection to the broker.
+func (s *Server) handle(nc net.Conn, m listener.ConnMeta) {
+	s.broker.ServeConn(nc, broker.ConnMeta{Listener: m.Listener, RemoteAddr: m.RemoteAddr, LocalAddr: m.LocalAddr, TLS: m.TLS})
+}
+
+// rollback undoes a failed Start. Lock held.
+func (s *Server) rollback() {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	_ = s.stop(ctx)
+}
+
+// Shutdown stops the node, in this order: stop accepting connections; shut
+// the broker down (clients get DISCONNECT 0x8B and are closed, persistent
+// sessions stay stored); wait for the listeners' handlers; close the store,
+// which flushes and fsyncs. Idempotent.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stop(ctx)
+}
+
+func (s *Server) stop(ctx context.Context) error {
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
+	var errs []error
+	for _, ln := range s.lns {
+		errs = append(errs, ln.Close())
+	}
+	if s.broker != nil {
+		errs = append(errs, s.broker.Shutdown(ctx))
+	}
+	for _, ln := range s.lns {
+		errs = append(errs, ln.Wait(ctx))
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+	}
+	s.log.Info("herald stopped", "node", s.cfg.Node.Name)
+	return errors.Join(errs...)
+}
+
+// Broker returns the broker core (for the management layer and tests).
+func (s *Server) Broker() *broker.Broker { return s.broker }
+
+// ListenerAddr returns the bound address of a listener ("tcp:default").
+func (s *Server) ListenerAddr(id string) net.Addr {
+	for _, ln := range s.lns {
+		if ln.ID() == id {
+			return ln.Addr()
+		}
+	}
+	return nil
+}
+
+var _ io.Closer = (*pebble.Store)(nil)
