@@ -40,6 +40,7 @@ type Config struct {
 	MaxOutboundBytes    int           // byte bound of one connection's outbound queue
 	SlowConsumerPolicy  string        // "drop" or "disconnect"
 	SlowConsumerMaxDrop int           // drops before a "drop" consumer is disconnected, 0 = never
+	SendTimeout         time.Duration // a write that makes no progress this long closes the connection
 	MaxPublishRate      float64       // per-client publishes per second, 0 = unlimited
 	PublishBurst        int
 
@@ -87,7 +88,7 @@ func DefaultConfig() Config {
 		PeerCertAsClientID:  "disabled",
 		MaxOutboundBytes:    8 << 20,
 		SlowConsumerPolicy:  "drop",
-		SlowConsumerMaxDrop: 10000,
+		SendTimeout:         15 * time.Second,
 		SharedStrategy:      "round_robin",
 		RetainerEnabled:     true,
 		RetainerMaxPayload:  1 << 20,

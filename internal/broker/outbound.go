@@ -80,7 +80,8 @@ func (c *client) writePacket(w *work, pk packet.Packet) {
 }
 
 // flushLoop writes the outbound buffer until it is empty, then exits. It
-// closes the connection once a closing client has been flushed.
+// closes the connection once a closing client has been flushed. A write that
+// makes no progress for mqtt.send_timeout fails and closes the connection.
 func (c *client) flushLoop() {
 	s := c.sess
 	var wrote int
@@ -106,7 +107,14 @@ func (c *client) flushLoop() {
 		bp := c.outp
 		c.outp = nil
 		c.writing = len(*bp)
+		timeout := c.b.cfg.SendTimeout
+		if c.closing {
+			timeout = 0 // shutdown set a short deadline already
+		}
 		s.mu.Unlock()
+		if timeout > 0 {
+			_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
+		}
 		var n int
 		n, werr = c.nc.Write(*bp)
 		wrote += n

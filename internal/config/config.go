@@ -62,6 +62,7 @@ type MQTT struct {
 	MaxOutboundBytes      int           // byte bound of a connection's outbound queue
 	SlowConsumerPolicy    string        // drop | disconnect (see the package doc)
 	SlowConsumerMaxDrops  int           // drops before disconnect; 0 = infinity
+	SendTimeout           time.Duration // a connection whose writes make no progress this long is closed
 	MaxPublishRate        Rate          // per client; zero = infinity
 	PublishRateBurst      int           // bucket size; 0 = the rate's Count
 }
@@ -237,7 +238,8 @@ func defaultMQTT() MQTT {
 		PeerCertAsClientID:    "disabled",
 		MaxOutboundBytes:      8 << 20,
 		SlowConsumerPolicy:    "drop",
-		SlowConsumerMaxDrops:  10000,
+		SlowConsumerMaxDrops:  0,
+		SendTimeout:           15 * time.Second,
 	}
 }
 

@@ -57,7 +57,9 @@
 // decides: "disconnect" closes the connection at once; "drop" (default)
 // drops the QoS 0 message and counts the drop, and disconnects the client
 // once its count exceeds mqtt.slow_consumer_max_drops (0/"infinity":
-// never). QoS 1 and 2 messages are never dropped by this bound: they wait
+// never, the default). A consumer that stops reading altogether is closed
+// once a write makes no progress for mqtt.send_timeout (15s, as EMQX's
+// send_timeout with send_timeout_close). QoS 1 and 2 messages are never dropped by this bound: they wait
 // in the session's queue (mqtt.max_mqueue_len) like any undelivered
 // message.
 //

@@ -76,7 +76,7 @@ func nonDefaults() map[string]string {
 		"mqtt.max_mqueue_len": "infinity", "mqtt.mqueue_store_qos0": "false", "mqtt.server_keepalive": "30",
 		"mqtt.keepalive_multiplier": "1.25", "mqtt.response_information": "resp/", "mqtt.peer_cert_as_username": "cn",
 		"mqtt.peer_cert_as_clientid": "md5", "mqtt.max_outbound_bytes": "3KB", "mqtt.slow_consumer_policy": "disconnect",
-		"mqtt.slow_consumer_max_drops": "infinity", "mqtt.max_publish_rate": "10/100ms", "mqtt.publish_rate_burst": "5",
+		"mqtt.slow_consumer_max_drops": "7", "mqtt.send_timeout": "20s", "mqtt.max_publish_rate": "10/100ms", "mqtt.publish_rate_burst": "5",
 		"broker.shared_subscription_strategy": "hash_topic", "retainer.enable": "false",
 		"retainer.max_retained_messages": "9", "retainer.max_payload_size": "0", "retainer.msg_expiry_interval": "1w",
 		"sys_topics.sys_msg_interval": "disabled", "sys_topics.sys_heartbeat_interval": "disabled",

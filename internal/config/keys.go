@@ -70,6 +70,7 @@ func mqttFields() []field[Config] {
 		enumF("mqtt.peer_cert_as_clientid", func(c *Config) *string { return &c.MQTT.PeerCertAsClientID }, peer...),
 		sizeF("mqtt.max_outbound_bytes", func(c *Config) *int { return &c.MQTT.MaxOutboundBytes }, 1, 1<<40),
 		enumF("mqtt.slow_consumer_policy", func(c *Config) *string { return &c.MQTT.SlowConsumerPolicy }, "drop", "disconnect"),
+		durF("mqtt.send_timeout", func(c *Config) *time.Duration { return &c.MQTT.SendTimeout }, "", time.Millisecond, 0),
 		countF("mqtt.slow_consumer_max_drops", func(c *Config) *int { return &c.MQTT.SlowConsumerMaxDrops }, maxInt32),
 		rateF("mqtt.max_publish_rate", func(c *Config) *Rate { return &c.MQTT.MaxPublishRate }),
 		intF("mqtt.publish_rate_burst", func(c *Config) *int { return &c.MQTT.PublishRateBurst }, 0, maxInt32),

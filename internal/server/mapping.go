@@ -46,6 +46,7 @@ func brokerConfig(c *config.Config) broker.Config {
 		MaxOutboundBytes:    m.MaxOutboundBytes,
 		SlowConsumerPolicy:  m.SlowConsumerPolicy,
 		SlowConsumerMaxDrop: m.SlowConsumerMaxDrops,
+		SendTimeout:         m.SendTimeout,
 		MaxPublishRate:      perSecond(m.MaxPublishRate),
 		PublishBurst:        m.PublishRateBurst,
 		SharedStrategy:      c.Broker.SharedSubscriptionStrategy,
