@@ -35,6 +35,7 @@ type Config struct {
 	ServerKeepAlive     uint16        // mqtt.server_keepalive seconds, 0 = disabled
 	KeepaliveMultiplier float64       // mqtt.keepalive_multiplier
 	ResponseInformation string        // mqtt.response_information
+	ServerReference     string        // mqtt.server_reference: sent with 0x9C when the node shuts down
 	PeerCertAsUsername  string        // disabled|cn|dn|crt|pem|md5
 	PeerCertAsClientID  string        // disabled|cn|dn|crt|pem|md5
 	MaxOutboundBytes    int           // byte bound of one connection's outbound queue

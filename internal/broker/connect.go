@@ -74,7 +74,12 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 			v = packet.V311 // unknown level: answer 0x01 in 3.1.1 form [MQTT-3.1.2-2]
 		}
 	}
-	if buf, err := (&packet.Connack{ReasonCode: rc}).Append(nil, v); err == nil {
+	ack := &packet.Connack{ReasonCode: rc}
+	if v == packet.V5 && cause != nil {
+		ack.Props.ReasonString = []byte(closeReason(cause))
+		ack.Props.Set(packet.PropReasonString)
+	}
+	if buf, err := ack.Append(nil, v); err == nil {
 		c.writeDirect(buf)
 	}
 	c.b.metrics.Inc(MPacketsConnackSent)

@@ -39,6 +39,18 @@ var ErrStoreTimeout = errors.New("broker: store commit timed out")
 // ErrShuttingDown is returned once Shutdown has begun.
 var ErrShuttingDown = errors.New("broker: shutting down")
 
+// closeReason is the Reason String sent with a DISCONNECT for err.
+func closeReason(err error) string {
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return ce.msg
+	}
+	if err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
 // reasonOf extracts the MQTT reason code an error carries, or
 // UnspecifiedError.
 func reasonOf(err error) packet.ReasonCode {

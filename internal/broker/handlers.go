@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/herald-mqtt/herald/internal/mqtt/packet"
@@ -84,16 +85,7 @@ func (c *client) handlePubrel(fh packet.FixedHeader, body []byte) error {
 		return err
 	}
 	c.w.tally.inc(MPacketsPubrelReceived)
-	s := c.sess
-	s.mu.Lock()
-	_, ok := s.incoming[a.PacketID]
-	if ok {
-		delete(s.incoming, a.PacketID)
-		if s.durable() {
-			c.b.store.Commit([]StoreOp{{Kind: OpDeleteIncoming, ClientID: s.id, PacketID: a.PacketID}}, false, nil)
-		}
-	}
-	s.mu.Unlock()
+	ok := c.sess.releaseRel(a.PacketID)
 	comp := &packet.Ack{PacketType: packet.PUBCOMP, PacketID: a.PacketID}
 	if !ok {
 		c.w.tally.inc(MPacketsPubrelMissed)
@@ -134,7 +126,12 @@ func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
 		}
 		c.w.barrier = false // everything before is durable now
 	}
-	c.queueResponse(&packet.Suback{PacketID: p.PacketID, ReasonCodes: codes})
+	ack := &packet.Suback{PacketID: p.PacketID, ReasonCodes: codes}
+	if c.version == packet.V5 && c.problemInfo && slices.ContainsFunc(codes, packet.ReasonCode.IsError) {
+		ack.Props.ReasonString = []byte("some subscriptions were refused")
+		ack.Props.Set(packet.PropReasonString)
+	}
+	c.queueResponse(ack)
 	c.w.tally.inc(MPacketsSubackSent)
 	c.w.tally.inc(MPacketsSent)
 	c.releaseResponses() // SUBACK before the retained messages
@@ -178,6 +175,9 @@ func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.Re
 	}
 	if !c.b.authorize(&c.w, &c.info, ActionSubscribe, bytesOf(real), sub.QoS, false) {
 		c.w.tally.inc(MPacketsSubscribeAuthError)
+		if cfg.AuthzDenyDisconnect {
+			return 0, false, reasonErr(packet.NotAuthorized, "subscribe not authorized")
+		}
 		return c.subFail(packet.NotAuthorized), false, nil
 	}
 	rec := &SubscriptionRecord{Filter: sub.Filter, QoS: min(sub.QoS, cfg.MaxQoS), NoLocal: sub.NoLocal,

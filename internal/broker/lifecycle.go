@@ -158,7 +158,7 @@ func (c *client) lastWord(err error) {
 	}
 	rc := reasonOf(err)
 	if c.version == packet.V5 && rc >= 0x80 && rc != packet.UnspecifiedError && !errors.Is(err, errNormalDisconnect) {
-		c.shutdown(rc) // flushes, then closes
+		c.shutdownWith(rc, closeReason(err)) // flushes, then closes
 		return
 	}
 	c.closing = true

@@ -131,14 +131,28 @@ func (c *client) releaseOut() {
 }
 
 // shutdown ends the connection from the server side: a v5 client gets a
-// DISCONNECT with rc (when rc is not Success), then the connection closes
-// once flushed. Lock held.
-func (c *client) shutdown(rc packet.ReasonCode) {
+// DISCONNECT with rc, then the connection closes once flushed. Lock held.
+func (c *client) shutdown(rc packet.ReasonCode) { c.shutdownWith(rc, "") }
+
+// shutdownWith is shutdown with a Reason String for the DISCONNECT. When
+// mqtt.server_reference is set, a shutting-down server sends 0x9C Use
+// another server with the reference instead of 0x8B. Lock held.
+func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 	if c.closing {
 		return
 	}
 	if c.version == packet.V5 && c.connected {
-		c.writePacket(nil, &packet.Disconnect{ReasonCode: rc})
+		d := &packet.Disconnect{ReasonCode: rc}
+		if why != "" {
+			d.Props.ReasonString = []byte(why)
+			d.Props.Set(packet.PropReasonString)
+		}
+		if ref := c.b.cfg.ServerReference; ref != "" && rc == packet.ServerShuttingDown {
+			d.ReasonCode = packet.UseAnotherServer
+			d.Props.ServerReference = []byte(ref)
+			d.Props.Set(packet.PropServerReference)
+		}
+		c.writePacket(nil, d)
 		c.b.metrics.Inc(MPacketsDisconnectSent)
 	}
 	c.closing = true

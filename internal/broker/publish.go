@@ -49,9 +49,29 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	} else {
 		t.inc(MPacketsPublishDropped)
 		t.inc(MMessagesDropped)
+		if rc == packet.NotAuthorized && c.b.cfg.AuthzDenyDisconnect {
+			return reasonErr(packet.NotAuthorized, "publish not authorized")
+		}
+		if p.QoS == 2 {
+			c.sess.releaseRel(p.PacketID) // an error PUBREC ends the flow
+		}
 	}
 	c.ackPublish(p, rc)
 	return nil
+}
+
+// releaseRel forgets an inbound QoS 2 packet id.
+func (s *session) releaseRel(pid uint16) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.incoming[pid]; !ok {
+		return false
+	}
+	delete(s.incoming, pid)
+	if s.durable() {
+		s.b.store.Commit([]StoreOp{{Kind: OpDeleteIncoming, ClientID: s.id, PacketID: pid}}, false, nil)
+	}
+	return true
 }
 
 // resolveTopic applies the topic alias [MQTT-3.3.2.3.4] and the listener's
@@ -136,8 +156,11 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 	if _, ok := s.incoming[pid]; ok {
 		return true, nil
 	}
-	if c.version == packet.V5 && len(s.incoming) >= c.b.cfg.MaxInflight {
-		return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-9]
+	if limit := c.relLimit(); limit > 0 && len(s.incoming) >= limit {
+		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, s.purgeRel(c.b.cfg.AwaitRelTimeout))
+		if len(s.incoming) >= limit {
+			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-9]
+		}
 	}
 	if s.incoming == nil {
 		s.incoming = make(map[uint16]int64)
@@ -148,6 +171,32 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 		c.w.barrier = true
 	}
 	return false, nil
+}
+
+// relLimit is how many inbound QoS 2 messages may await PUBREL: our Receive
+// Maximum for v5, mqtt.max_awaiting_rel otherwise (0 = unlimited).
+func (c *client) relLimit() int {
+	if c.version == packet.V5 {
+		return c.b.cfg.MaxInflight
+	}
+	return c.b.cfg.MaxAwaitingRel
+}
+
+// purgeRel drops inbound QoS 2 ids older than mqtt.await_rel_timeout and
+// returns how many. Lock held.
+func (s *session) purgeRel(timeout time.Duration) int {
+	if timeout <= 0 {
+		return 0
+	}
+	old := time.Now().Add(-timeout).UnixNano()
+	n := 0
+	for pid, at := range s.incoming {
+		if at < old {
+			delete(s.incoming, pid)
+			n++
+		}
+	}
+	return n
 }
 
 // routePublish routes a client's message and returns the ack reason code.
@@ -188,7 +237,12 @@ func (c *client) ackPublish(p *packet.Publish, rc packet.ReasonCode) {
 		rc = packet.Success
 	}
 	c.w.tally.inc(MPacketsSent)
-	c.queueResponse(&packet.Ack{PacketType: typ, PacketID: p.PacketID, ReasonCode: rc})
+	ack := &packet.Ack{PacketType: typ, PacketID: p.PacketID, ReasonCode: rc}
+	if rc.IsError() && c.problemInfo {
+		ack.Props.ReasonString = []byte(rc.String()) // [MQTT-3.1.2-29] only when problem information is wanted
+		ack.Props.Set(packet.PropReasonString)
+	}
+	c.queueResponse(ack)
 }
 
 // throttle applies the per-client publish rate: the reader sleeps before

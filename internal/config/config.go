@@ -57,6 +57,7 @@ type MQTT struct {
 	ServerKeepalive       int           // seconds; 0 = disabled
 	KeepaliveMultiplier   float64       // 1..65535
 	ResponseInformation   string        //
+	ServerReference       string        // MQTT 5 Server Reference sent with 0x9C when the node shuts down
 	PeerCertAsUsername    string        // disabled | cn | dn | crt | pem | md5
 	PeerCertAsClientID    string        // same values as PeerCertAsUsername
 	MaxOutboundBytes      int           // byte bound of a connection's outbound queue

@@ -66,6 +66,7 @@ func mqttFields() []field[Config] {
 		keepaliveF(),
 		floatF("mqtt.keepalive_multiplier", func(c *Config) *float64 { return &c.MQTT.KeepaliveMultiplier }, 1, maxUint16),
 		strF("mqtt.response_information", func(c *Config) *string { return &c.MQTT.ResponseInformation }),
+		strF("mqtt.server_reference", func(c *Config) *string { return &c.MQTT.ServerReference }),
 		enumF("mqtt.peer_cert_as_username", func(c *Config) *string { return &c.MQTT.PeerCertAsUsername }, peer...),
 		enumF("mqtt.peer_cert_as_clientid", func(c *Config) *string { return &c.MQTT.PeerCertAsClientID }, peer...),
 		sizeF("mqtt.max_outbound_bytes", func(c *Config) *int { return &c.MQTT.MaxOutboundBytes }, 1, 1<<40),

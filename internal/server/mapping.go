@@ -41,6 +41,7 @@ func brokerConfig(c *config.Config) broker.Config {
 		ServerKeepAlive:     uint16(m.ServerKeepalive),
 		KeepaliveMultiplier: m.KeepaliveMultiplier,
 		ResponseInformation: m.ResponseInformation,
+		ServerReference:     m.ServerReference,
 		PeerCertAsUsername:  m.PeerCertAsUsername,
 		PeerCertAsClientID:  m.PeerCertAsClientID,
 		MaxOutboundBytes:    m.MaxOutboundBytes,
