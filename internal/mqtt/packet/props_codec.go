@@ -354,6 +354,9 @@ func (p *Properties) multiLen(t Type, n int) (int, error) {
 			n += 1 + VarintSize(int(id))
 		}
 	}
+	if propAllowed[t]&(1<<PropUser) == 0 {
+		return n, nil
+	}
 	for _, u := range p.User {
 		if len(u.Key) > 0xFFFF || len(u.Value) > 0xFFFF {
 			return 0, errFieldTooLong
@@ -395,6 +398,9 @@ func (p *Properties) appendContent(dst []byte, t Type) []byte {
 		for _, id := range p.SubscriptionIDs {
 			dst = AppendVarint(append(dst, byte(PropSubscriptionID)), int(id))
 		}
+	}
+	if propAllowed[t]&(1<<PropUser) == 0 {
+		return dst
 	}
 	for _, u := range p.User {
 		dst = appendBinary(appendBinary(append(dst, byte(PropUser)), u.Key), u.Value)
