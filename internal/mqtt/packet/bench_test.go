@@ -125,3 +125,20 @@ func TestPacketZeroAlloc(t *testing.T) {
 		}
 	}
 }
+
+// TestPacketAppendNoAlloc checks that encoding any packet into a buffer with
+// room allocates nothing.
+func TestPacketAppendNoAlloc(t *testing.T) {
+	buf := make([]byte, 0, 4096)
+	for _, c := range allCanonical() {
+		n := testing.AllocsPerRun(20, func() {
+			var err error
+			if buf, err = c.pkt.Append(buf[:0], c.version); err != nil {
+				t.Fatalf("Append %s: %v", c.label(), err)
+			}
+		})
+		if n != 0 {
+			t.Fatalf("Append %s: %v allocations, want 0", c.label(), n)
+		}
+	}
+}

@@ -137,8 +137,8 @@ func TestPacketPropertiesAppend(t *testing.T) {
 	if n := p.Size(PINGREQ); n != 1 {
 		t.Fatalf("Size(PINGREQ) = %d, want 1 (an empty section)", n)
 	}
-	if !Allowed(willProps, PropWillDelay) || Allowed(CONNECT, PropWillDelay) || !Allowed(PUBLISH, PropTopicAlias) ||
-		Allowed(AUTH+1, PropUser) || Allowed(PUBLISH, 0x7F) {
+	if !PropAllowed(willProps, PropWillDelay) || PropAllowed(CONNECT, PropWillDelay) || !PropAllowed(PUBLISH, PropTopicAlias) ||
+		PropAllowed(AUTH+1, PropUser) || PropAllowed(PUBLISH, 0x7F) {
 		t.Fatalf("Allowed disagrees with the property table")
 	}
 }

@@ -73,9 +73,9 @@ func idSet(ids ...PropID) uint64 {
 	return s
 }
 
-// Allowed reports whether property id may appear in a packet of type t
+// PropAllowed reports whether property id may appear in a packet of type t
 // [MQTT-2.2.2.2]; t == 0 stands for the Will Properties of a CONNECT.
-func Allowed(t Type, id PropID) bool {
+func PropAllowed(t Type, id PropID) bool {
 	return t <= AUTH && id < 64 && propAllowed[t]&(1<<id) != 0
 }
 
