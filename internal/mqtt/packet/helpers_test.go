@@ -40,13 +40,13 @@ func props(items ...[]byte) []byte {
 	return cat(vbi(len(b)), b)
 }
 
-func pByte(id PropID, v byte) []byte       { return []byte{byte(id), v} }
-func pU16(id PropID, v uint16) []byte      { return cat([]byte{byte(id)}, u16(v)) }
-func pU32(id PropID, v uint32) []byte      { return cat([]byte{byte(id)}, u32(v)) }
-func pStr(id PropID, s string) []byte      { return cat([]byte{byte(id)}, str(s)) }
-func pSubID(v int) []byte                  { return cat([]byte{byte(PropSubscriptionID)}, vbi(v)) }
-func pUser(k, v string) []byte             { return cat([]byte{byte(PropUser)}, str(k), str(v)) }
-func user(k, v string) UserProperty        { return UserProperty{Key: []byte(k), Value: []byte(v)} }
+func pByte(id PropID, v byte) []byte  { return []byte{byte(id), v} }
+func pU16(id PropID, v uint16) []byte { return cat([]byte{byte(id)}, u16(v)) }
+func pU32(id PropID, v uint32) []byte { return cat([]byte{byte(id)}, u32(v)) }
+func pStr(id PropID, s string) []byte { return cat([]byte{byte(id)}, str(s)) }
+func pSubID(v int) []byte             { return cat([]byte{byte(PropSubscriptionID)}, vbi(v)) }
+func pUser(k, v string) []byte        { return cat([]byte{byte(PropUser)}, str(k), str(v)) }
+func user(k, v string) UserProperty   { return UserProperty{Key: []byte(k), Value: []byte(v)} }
 func users(kv ...string) (u []UserProperty) {
 	for i := 0; i+1 < len(kv); i += 2 {
 		u = append(u, user(kv[i], kv[i+1]))

@@ -208,12 +208,7 @@ func malformedTails() []bad {
 }
 
 func TestPacketMalformed(t *testing.T) {
-	var all []bad
-	for _, set := range [][]bad{malformedFraming(), malformedConnect(), malformedConnack(), malformedPublish(),
-		malformedAcks(), malformedSubscriptions(), malformedTails()} {
-		all = append(all, set...)
-	}
-	for _, c := range all {
+	for _, c := range allMalformed() {
 		t.Run(c.name, func(t *testing.T) {
 			err := decodeRaw(c.raw, c.version)
 			t.Logf("%v", err)

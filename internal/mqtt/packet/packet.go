@@ -65,6 +65,10 @@ type Packet interface {
 // Decoding aliases the input buffer for []byte fields (Password, WillPayload and
 // the []byte fields of the Properties); string fields are copies. Call Clone to
 // keep a packet beyond the life of the buffer it was decoded from.
+//
+// Append takes the protocol name and level from its version argument, not
+// from ProtocolName and ProtocolVersion, and sets the User Name and Password
+// flags when Username or Password is non-empty.
 type Connect struct {
 	ProtocolName    string // "MQTT" or "MQIsdp"
 	ProtocolVersion byte   // V31, V311 or V5
@@ -85,7 +89,8 @@ type Connect struct {
 }
 
 // Connack is the CONNACK packet [MQTT-3.2]. For 3.1/3.1.1 ReasonCode holds the
-// v3 return code (0-5); use V3ConnackCode to translate a v5 reason code.
+// v3 return code (0-5); Append translates a v5 failure code (0x80 and above)
+// with V3ConnackCode.
 type Connack struct {
 	SessionPresent bool
 	ReasonCode     ReasonCode
@@ -130,7 +135,8 @@ type Subscribe struct {
 	Subscriptions []Subscription
 }
 
-// Suback is the SUBACK packet [MQTT-3.9]. In v3 the codes are 0, 1, 2 or 0x80.
+// Suback is the SUBACK packet [MQTT-3.9]. In v3 the codes are 0, 1, 2 or 0x80;
+// Append sends every v5 failure code as 0x80.
 type Suback struct {
 	PacketID    uint16
 	Props       Properties

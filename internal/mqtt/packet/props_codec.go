@@ -73,9 +73,9 @@ func idSet(ids ...PropID) uint64 {
 	return s
 }
 
-// Allowed reports whether property id may appear in a packet of type t
+// PropAllowed reports whether property id may appear in a packet of type t
 // [MQTT-2.2.2.2]; t == 0 stands for the Will Properties of a CONNECT.
-func Allowed(t Type, id PropID) bool {
+func PropAllowed(t Type, id PropID) bool {
 	return t <= AUTH && id < 64 && propAllowed[t]&(1<<id) != 0
 }
 
@@ -354,6 +354,9 @@ func (p *Properties) multiLen(t Type, n int) (int, error) {
 			n += 1 + VarintSize(int(id))
 		}
 	}
+	if propAllowed[t]&(1<<PropUser) == 0 {
+		return n, nil
+	}
 	for _, u := range p.User {
 		if len(u.Key) > 0xFFFF || len(u.Value) > 0xFFFF {
 			return 0, errFieldTooLong
@@ -395,6 +398,9 @@ func (p *Properties) appendContent(dst []byte, t Type) []byte {
 		for _, id := range p.SubscriptionIDs {
 			dst = AppendVarint(append(dst, byte(PropSubscriptionID)), int(id))
 		}
+	}
+	if propAllowed[t]&(1<<PropUser) == 0 {
+		return dst
 	}
 	for _, u := range p.User {
 		dst = appendBinary(appendBinary(append(dst, byte(PropUser)), u.Key), u.Value)
