@@ -96,11 +96,19 @@ func Open(dir string, opts Options) (*Store, error) {
 // from a format without WAL sync chunks) by this call is reopened once: the
 // WAL Pebble starts before it ratchets the format lacks the synced offsets
 // that let recovery tell corruption in the middle of a WAL from a torn tail.
-func openDB(dir string, log *slog.Logger) (*pebbledb.DB, error) {
+//
+// A panic inside Pebble while opening (an invariant violated by damaged
+// files) is returned as an error.
+func openDB(dir string, log *slog.Logger) (db *pebbledb.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("pebble panicked: %v", r)
+		}
+	}()
 	desc, err := pebbledb.Peek(dir, vfs.Default)
 	fresh := err != nil || !desc.Exists || desc.FormatMajorVersion < pebbledb.FormatWALSyncChunks
 	opts := &pebbledb.Options{FormatMajorVersion: pebbledb.FormatNewest, Logger: pebbleLogger{log}}
-	db, err := pebbledb.Open(dir, opts)
+	db, err = pebbledb.Open(dir, opts)
 	if err != nil || !fresh {
 		return db, err
 	}
@@ -137,7 +145,7 @@ func (s *Store) close() error {
 	s.mu.Lock()
 	syncErr := s.err // a failure of the final fsync, if any
 	s.err = ErrClosed
-	s.pending.Close()
+	_ = s.pending.Close() // never applied: nothing to report
 	s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return errors.Join(syncErr, fmt.Errorf("pebble store: close: %w", err))

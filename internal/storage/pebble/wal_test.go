@@ -141,3 +141,25 @@ func damageFile(t *testing.T, path string, damage func(*os.File) error) {
 		t.Fatalf("close WAL: %v", err)
 	}
 }
+
+// TestPebbleOpenCorruptManifest checks that a damaged MANIFEST makes Open
+// fail with ErrOpen instead of panicking.
+func TestPebbleOpenCorruptManifest(t *testing.T) {
+	dir := t.TempDir()
+	fillWAL(t, dir, 0)
+	manifests, err := filepath.Glob(filepath.Join(dir, "MANIFEST-*"))
+	if err != nil || len(manifests) == 0 {
+		t.Fatalf("no MANIFEST: %v", err)
+	}
+	slices.Sort(manifests)
+	damageFile(t, manifests[len(manifests)-1], func(f *os.File) error {
+		_, err := f.WriteAt([]byte("\xa5\x5a\xa5\x5a\xa5\x5a\xa5\x5a"), 0)
+		return err
+	})
+	if s, err := Open(dir, Options{Logger: testLogger(t)}); !errors.Is(err, ErrOpen) {
+		if s != nil {
+			_ = s.Close()
+		}
+		t.Fatalf("Open with a damaged MANIFEST: err = %v, want ErrOpen", err)
+	}
+}
