@@ -25,18 +25,13 @@ var (
 // encoder appends to a byte slice.
 type encoder struct{ b []byte }
 
-func (e *encoder) byte(v byte)         { e.b = append(e.b, v) }
-func (e *encoder) uvarint(v uint64)    { e.b = binary.AppendUvarint(e.b, v) }
-func (e *encoder) varint(v int64)      { e.b = binary.AppendVarint(e.b, v) }
-func (e *encoder) str(s string)        { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
-func (e *encoder) bytes(p []byte)      { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
-func (e *encoder) bool(v bool)         { e.byte(boolByte(v)) }
-func (e *encoder) reset(version byte)  { e.b = append(e.b[:0], version) }
-func (e *encoder) u16be(v uint16)      { e.b = binary.BigEndian.AppendUint16(e.b, v) }
-func (e *encoder) u64be(v uint64)      { e.b = binary.BigEndian.AppendUint64(e.b, v) }
-func (e *encoder) raw(p []byte)        { e.b = append(e.b, p...) }
-func (e *encoder) rawString(s string)  { e.b = append(e.b, s...) }
-func (e *encoder) uvarintLen(s string) { e.uvarint(uint64(len(s))) }
+func (e *encoder) byte(v byte)        { e.b = append(e.b, v) }
+func (e *encoder) uvarint(v uint64)   { e.b = binary.AppendUvarint(e.b, v) }
+func (e *encoder) varint(v int64)     { e.b = binary.AppendVarint(e.b, v) }
+func (e *encoder) str(s string)       { e.uvarint(uint64(len(s))); e.b = append(e.b, s...) }
+func (e *encoder) bytes(p []byte)     { e.uvarint(uint64(len(p))); e.b = append(e.b, p...) }
+func (e *encoder) bool(v bool)        { e.byte(boolByte(v)) }
+func (e *encoder) reset(version byte) { e.b = append(e.b[:0], version) }
 
 func boolByte(v bool) byte {
 	if v {

@@ -101,6 +101,3 @@ func (x *index) addRetainedPart(r map[string]uint64) {
 		x.refs[id]++
 	}
 }
-
-// messages counts the referenced messages.
-func (x *index) messages() int { return len(x.refs) }

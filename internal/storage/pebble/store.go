@@ -9,6 +9,7 @@ import (
 	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/storage"
@@ -78,10 +79,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrOpen, err)
 	}
-	db, err := pebbledb.Open(dir, &pebbledb.Options{
-		FormatMajorVersion: pebbledb.FormatNewest,
-		Logger:             pebbleLogger{opts.Logger},
-	})
+	db, err := openDB(dir, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dir, err)
 	}
@@ -92,6 +90,32 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	go s.run()
 	return s, nil
+}
+
+// openDB opens the Pebble database in dir. A database created (or upgraded
+// from a format without WAL sync chunks) by this call is reopened once: the
+// WAL Pebble starts before it ratchets the format lacks the synced offsets
+// that let recovery tell corruption in the middle of a WAL from a torn tail.
+//
+// A panic inside Pebble while opening (an invariant violated by damaged
+// files) is returned as an error.
+func openDB(dir string, log *slog.Logger) (db *pebbledb.DB, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			db, err = nil, fmt.Errorf("pebble panicked: %v", r)
+		}
+	}()
+	desc, err := pebbledb.Peek(dir, vfs.Default)
+	fresh := err != nil || !desc.Exists || desc.FormatMajorVersion < pebbledb.FormatWALSyncChunks
+	opts := &pebbledb.Options{FormatMajorVersion: pebbledb.FormatNewest, Logger: pebbleLogger{log}}
+	db, err = pebbledb.Open(dir, opts)
+	if err != nil || !fresh {
+		return db, err
+	}
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	return pebbledb.Open(dir, opts)
 }
 
 // Stats returns the store's counters.
@@ -121,7 +145,7 @@ func (s *Store) close() error {
 	s.mu.Lock()
 	syncErr := s.err // a failure of the final fsync, if any
 	s.err = ErrClosed
-	s.pending.Close()
+	_ = s.pending.Close() // never applied: nothing to report
 	s.mu.Unlock()
 	if err := s.db.Close(); err != nil {
 		return errors.Join(syncErr, fmt.Errorf("pebble store: close: %w", err))

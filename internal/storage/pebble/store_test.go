@@ -3,6 +3,7 @@ package pebble
 import (
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/storage/storetest"
@@ -35,4 +36,16 @@ func TestPebbleConformanceAsync(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, dir string) broker.Store {
 		return openStore(t, dir, Options{Durability: Async})
 	})
+}
+
+// pollStats waits until cond holds for the store's stats.
+func pollStats(t *testing.T, s *Store, cond func(Stats) bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond(s.Stats()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: condition not met in time", s.Stats())
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
