@@ -58,19 +58,3 @@ func testConfig() Config {
 	cfg.SysInterval, cfg.SysHeartbeat = 0, 0
 	return cfg
 }
-
-// eventually polls cond until it returns nil or the deadline passes.
-func eventually(t *testing.T, total time.Duration, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %v: %v", total, err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

@@ -1,0 +1,48 @@
+# Herald: build, test, benchmark, fuzz and check.
+GO        ?= go
+STATICCHECK_VERSION ?= v0.8.2
+FUZZTIME  ?= 30s
+TEST_TIMEOUT ?= 20m
+BENCH_PKGS := ./internal/mqtt/... ./internal/broker/... ./internal/auth/... ./internal/storage/...
+
+.PHONY: all build test unit check fmt vet staticcheck deps bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o bin/herald ./cmd/herald
+
+## test: static checks, then every test with the race detector.
+test: check
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+## unit: tests only, no static checks.
+unit:
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+check: fmt vet staticcheck deps
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+## deps: the import-direction rules of ARCHITECTURE.md.
+deps:
+	bash scripts/checkdeps.sh
+
+## bench: hot-path micro-benchmarks with allocation counts.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
+
+## fuzz: every fuzz target for FUZZTIME (e.g. make fuzz FUZZTIME=5m).
+fuzz:
+	bash scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf bin
