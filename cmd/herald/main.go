@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // serve runs a node until SIGINT or SIGTERM.
 func serve(cfg config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
+	startPprof(cfg.Node.PprofBind, log)
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "herald:", err)

@@ -3,7 +3,6 @@ package broker
 import (
 	"crypto/tls"
 	"errors"
-	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -41,22 +40,29 @@ type client struct {
 	sess *session // set once, at attach
 
 	// read side
-	rbuf      *[]byte
-	rlen      int
-	readFn    func(fd uintptr) bool
-	rn        int
-	rerr      error
-	connected bool
-	version   byte
-	keepAlive time.Duration
-	aliasIn   map[uint16]string
-	pub       packet.Publish
-	w         work
-	limiter   *rate.Limiter
-	auth      *authExchange // v5 enhanced authentication in progress
-	reauth    *authExchange // the method and state for re-authentication
-	normal    bool          // a DISCONNECT 0x00 was received: no will
-	assigned  bool          // the server assigned the client id
+	rbuf       *[]byte
+	rlen       int
+	readFn     func(fd uintptr) bool
+	waitFn     func(fd uintptr) bool
+	peek       [1]byte
+	writeFn    func(fd uintptr) bool
+	wbuf       []byte // the inline write in progress (flushing role held)
+	wn         int
+	werr       error
+	noDeadline bool // keep alive 0: the CONNECT deadline was cleared
+	stripe     uint32
+	rn         int
+	rerr       error
+	connected  bool
+	version    byte
+	keepAlive  time.Duration
+	aliasIn    map[uint16]string
+	w          *work // per-batch scratch: pooled, held only while input is processed
+	limiter    *rate.Limiter
+	auth       *authExchange // v5 enhanced authentication in progress
+	reauth     *authExchange // the method and state for re-authentication
+	normal     bool          // a DISCONNECT 0x00 was received: no will
+	assigned   bool          // the server assigned the client id
 
 	// the peer's limits, fixed at CONNECT
 	maxOut      int    // client's Maximum Packet Size, 0 = none
@@ -87,116 +93,16 @@ func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
 	c := &client{b: b, nc: nc, meta: meta}
 	c.info.Listener = meta.Listener
 	c.info.RemoteAddr = meta.RemoteAddr
-	c.w.init(b)
+	c.stripe = b.metrics.stripe()
 	if tc, ok := nc.(*net.TCPConn); ok {
 		if raw, err := tc.SyscallConn(); err == nil {
 			c.raw = raw
 			c.readFn = c.rawRead
+			c.waitFn = c.peekReady
+			c.writeFn = c.rawWrite
 		}
 	}
 	return c
-}
-
-// ServeConn runs one MQTT connection until it ends. It is the listener's
-// handler: it owns nc and closes it.
-func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
-	if b.closing.Load() {
-		nc.Close()
-		return
-	}
-	c := newClient(b, nc, meta)
-	b.conns.add(c)
-	defer b.conns.remove(c)
-	err := c.serve()
-	c.cleanup(err)
-}
-
-func (c *client) serve() error {
-	deadline := time.Time{}
-	if c.b.cfg.IdleTimeout > 0 {
-		deadline = time.Now().Add(c.b.cfg.IdleTimeout)
-	}
-	_ = c.nc.SetReadDeadline(deadline)
-	for {
-		if err := c.fill(); err != nil {
-			return err
-		}
-		err := c.process()
-		c.endBatch()
-		if err != nil {
-			return err
-		}
-		c.refreshDeadline()
-	}
-}
-
-// refreshDeadline re-arms the keep alive deadline (1.5 x keep alive) after a
-// read batch [MQTT-3.1.2-22].
-func (c *client) refreshDeadline() {
-	if c.connected && c.keepAlive > 0 {
-		d := time.Duration(float64(c.keepAlive) * c.b.cfg.KeepaliveMultiplier)
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
-	}
-}
-
-// fill reads more bytes into the read buffer.
-func (c *client) fill() error {
-	if c.raw != nil {
-		return c.fillRaw()
-	}
-	if c.rbuf == nil {
-		c.rbuf = bufpool.Get(firstBufSize)
-	}
-	n, err := c.nc.Read((*c.rbuf)[c.rlen:])
-	c.rlen += n
-	if n > 0 {
-		c.w.tally.add(MBytesReceived, n)
-		return nil
-	}
-	if err == nil {
-		err = io.ErrNoProgress
-	}
-	return err
-}
-
-// fillRaw waits for readability holding no buffer, so an idle connection costs
-// no read buffer; it takes one from the pool when bytes arrive.
-func (c *client) fillRaw() error {
-	c.rn, c.rerr = 0, nil
-	if err := c.raw.Read(c.readFn); err != nil {
-		return err
-	}
-	if c.rerr != nil {
-		return c.rerr
-	}
-	if c.rn == 0 {
-		return io.EOF
-	}
-	c.rlen += c.rn
-	c.w.tally.add(MBytesReceived, c.rn)
-	return nil
-}
-
-func (c *client) rawRead(fd uintptr) bool {
-	if c.rbuf == nil {
-		c.rbuf = bufpool.Get(readBufSize)
-	}
-	n, err := syscall.Read(int(fd), (*c.rbuf)[c.rlen:])
-	if err == syscall.EAGAIN {
-		if c.rlen == 0 {
-			bufpool.Put(c.rbuf)
-			c.rbuf = nil
-		}
-		return false
-	}
-	if err == syscall.EINTR {
-		return false
-	}
-	if n < 0 {
-		n = 0
-	}
-	c.rn, c.rerr = n, err
-	return true
 }
 
 // process handles every complete packet in the read buffer and keeps a
@@ -291,4 +197,12 @@ func (c *client) endBatch() {
 	c.w.tally.flush(&c.b.metrics, c.w.stripe)
 	c.releaseResponses()
 	c.w.kickAll()
+	if s := c.w.stall; s != nil {
+		c.w.stall = nil
+		s.waitDrained()
+	}
+	if d := c.w.sleep; d > 0 {
+		c.w.sleep = 0
+		time.Sleep(d)
+	}
 }

@@ -378,7 +378,7 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 		return nil, packet.RetainNotSupported // [MQTT-3.2.2-13]
 	}
 	tp := c.info.Mountpoint + p.WillTopic
-	if !c.b.authorize(&c.w, &c.info, ActionPublish, bytesOf(tp), p.WillQoS, p.WillRetain) {
+	if !c.b.authorize(c.w, &c.info, ActionPublish, bytesOf(tp), p.WillQoS, p.WillRetain) {
 		c.b.log.Debug("will not authorized; dropped", "client", c.info.ClientID, "topic", tp)
 		return nil, packet.Success
 	}

@@ -164,6 +164,9 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 	}
 	s.store(w, e)
 	s.enqueue(w, e)
+	if s.conn != nil && s.queue.Len() >= stallHigh && s != w.self {
+		w.stall = s
+	}
 }
 
 // deliverQoS0 writes a QoS 0 message at once, or queues it for an offline
@@ -312,7 +315,7 @@ func (s *session) drain(w *work) {
 	if c == nil {
 		return
 	}
-	now := time.Now().UnixNano()
+	now := w.clock()
 	for s.queue.Len() > 0 && !c.closing {
 		e := s.queue.Peek()
 		if e.QoS > 0 && s.inflight.Len() >= c.recvMax {
@@ -334,6 +337,7 @@ func (s *session) drain(w *work) {
 		}
 		s.send(w, c, e, now, false)
 	}
+	s.releaseStalled(false)
 }
 
 // resend writes the inflight window again after a reconnect, PUBLISH with

@@ -27,17 +27,17 @@ func (c *client) handleOutboundAck(fh packet.FixedHeader, body []byte) error {
 			c.w.tally.inc(MPacketsPubackMissed)
 			return nil
 		}
-		s.complete(&c.w, e)
+		s.complete(c.w, e)
 	case packet.PUBREC:
 		c.w.tally.inc(MPacketsPubrecReceived)
-		return s.pubrec(&c.w, c, e, &a)
+		return s.pubrec(c.w, c, e, &a)
 	case packet.PUBCOMP:
 		c.w.tally.inc(MPacketsPubcompReceived)
 		if e == nil || e.State != StatePubrel {
 			c.w.tally.inc(MPacketsPubcompMissed)
 			return nil
 		}
-		s.complete(&c.w, e)
+		s.complete(c.w, e)
 	}
 	return nil
 }
@@ -152,7 +152,7 @@ func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonC
 		return
 	}
 	o := subOpts{qos: byte(rc), rap: true}
-	c.sess.sendRetained(&c.w, c.info.Mountpoint+sub.Filter, o)
+	c.sess.sendRetained(c.w, c.info.Mountpoint+sub.Filter, o)
 }
 
 // subscribeOne validates, authorizes and records one subscription. It returns
@@ -173,7 +173,7 @@ func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.Re
 	case !cfg.WildcardSubs && strings.ContainsAny(real, "+#"):
 		return c.subFail(packet.WildcardSubsNotSupported), false, nil
 	}
-	if !c.b.authorize(&c.w, &c.info, ActionSubscribe, bytesOf(real), sub.QoS, false) {
+	if !c.b.authorize(c.w, &c.info, ActionSubscribe, bytesOf(real), sub.QoS, false) {
 		c.w.tally.inc(MPacketsSubscribeAuthError)
 		if cfg.AuthzDenyDisconnect {
 			return 0, false, reasonErr(packet.NotAuthorized, "subscribe not authorized")

@@ -15,7 +15,7 @@ type testBroker struct {
 	ln   net.Listener
 }
 
-func startBroker(t *testing.T, cfg Config, opts Options) *testBroker {
+func startBroker(t testing.TB, cfg Config, opts Options) *testBroker {
 	t.Helper()
 	b, err := New(cfg, opts)
 	if err != nil {
@@ -43,7 +43,7 @@ func startBroker(t *testing.T, cfg Config, opts Options) *testBroker {
 	return tb
 }
 
-func (tb *testBroker) stop(t *testing.T) {
+func (tb *testBroker) stop(t testing.TB) {
 	t.Helper()
 	tb.ln.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -41,15 +41,15 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 	s.attach(c, expiry, will, username)
 	ack.SessionPresent = present // [MQTT-3.2.2-2, 3.2.2-3]
 	c.connected = true
-	c.writePacket(&c.w, ack)
+	c.writePacket(c.w, ack)
 	b.metrics.Inc(MPacketsConnackSent)
 	b.metrics.Inc(MClientConnack)
 	for _, h := range b.hooks.load().connack {
 		h.OnConnack(&c.info, packet.Success)
 	}
 	if present {
-		s.resend(&c.w, c)
-		s.drain(&c.w)
+		s.resend(c.w, c)
+		s.drain(c.w)
 	}
 }
 
@@ -84,6 +84,7 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	s.conn = c
 	s.attached.Store(true)
 	c.sess = s
+	c.w.self = s
 	s.discAt = 0
 	s.version = c.version
 	s.username = username
@@ -103,6 +104,7 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 // detach unbinds the attached connection. Lock held.
 func (s *session) detach() {
 	c := s.conn
+	s.releaseStalled(true)
 	s.conn = nil
 	s.attached.Store(false)
 	s.discAt = time.Now().UnixNano()

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -122,6 +123,86 @@ func (c *client) flushLoop() {
 	}
 }
 
+// flushNow writes c's outbound buffer from the calling goroutine with one
+// non-blocking write; what the socket does not take at once (or anything on
+// a transport without a raw socket) goes to a flusher goroutine. The caller
+// owns the flushing role (set by wake).
+func (c *client) flushNow() {
+	if c.raw == nil {
+		go c.flushLoop()
+		return
+	}
+	s := c.sess
+	s.mu.Lock()
+	if c.outp == nil || len(*c.outp) == 0 || c.closing {
+		s.mu.Unlock()
+		go c.flushLoop()
+		return
+	}
+	bp := c.outp
+	c.outp = nil
+	c.writing = len(*bp)
+	s.mu.Unlock()
+	c.wbuf = *bp
+	c.wn, c.werr = 0, nil
+	if err := c.raw.Write(c.writeFn); err != nil {
+		c.werr = err
+	}
+	n, err := c.wn, c.werr
+	c.wbuf = nil
+	c.b.metrics.add(0, MBytesSent, uint64(n))
+	if err != nil && err != syscall.EAGAIN {
+		bufpool.Put(bp)
+		go c.flushLoop() // sees the closed state after a failed write
+		return
+	}
+	if n < len(*bp) {
+		go c.flushRest(bp, n)
+		return
+	}
+	bufpool.Put(bp)
+	s.mu.Lock()
+	c.writing = 0
+	if c.outp == nil || len(*c.outp) == 0 {
+		c.flushing = false
+		c.releaseOut()
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	go c.flushLoop()
+}
+
+// rawWrite is the one non-blocking write syscall of flushNow.
+func (c *client) rawWrite(fd uintptr) bool {
+	for {
+		n, err := syscall.Write(int(fd), c.wbuf)
+		if err == syscall.EINTR {
+			continue
+		}
+		c.wn, c.werr = max(n, 0), err
+		return true
+	}
+}
+
+// flushRest writes the remainder of a partial inline write (blocking), then
+// carries on as the flusher.
+func (c *client) flushRest(bp *[]byte, off int) {
+	if d := c.b.cfg.SendTimeout; d > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+	}
+	n, err := c.nc.Write((*bp)[off:])
+	c.b.metrics.add(0, MBytesSent, uint64(n))
+	bufpool.Put(bp)
+	if err != nil {
+		s := c.sess
+		s.mu.Lock()
+		c.closing = true
+		s.mu.Unlock()
+	}
+	c.flushLoop()
+}
+
 // releaseOut returns an empty outbound buffer to the pool. Lock held.
 func (c *client) releaseOut() {
 	if c.outp != nil && (len(*c.outp) == 0 || c.closing) {
@@ -191,7 +272,7 @@ func (c *client) releaseResponses() {
 	c.w.barrier = false
 	s.mu.Lock()
 	if !barrier && c.held.Len() == 0 {
-		c.writeRaw(&c.w, c.w.resp)
+		c.writeRaw(c.w, c.w.resp)
 		s.mu.Unlock()
 		c.w.resp = c.w.resp[:0]
 		return

@@ -12,7 +12,7 @@ import (
 
 // handlePublish handles an inbound PUBLISH [MQTT-3.3].
 func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
-	p := &c.pub
+	p := &c.w.pub
 	if err := packet.DecodePublish(fh, body, c.version, p); err != nil {
 		return err
 	}
@@ -116,7 +116,7 @@ func (c *client) checkPublish(tp []byte, p *packet.Publish) packet.ReasonCode {
 		c.w.tally.inc(MPacketsPublishAuthError)
 		return packet.NotAuthorized
 	}
-	if !c.b.authorize(&c.w, &c.info, ActionPublish, tp, p.QoS, p.Retain) {
+	if !c.b.authorize(c.w, &c.info, ActionPublish, tp, p.QoS, p.Retain) {
 		c.w.tally.inc(MPacketsPublishAuthError)
 		return packet.NotAuthorized
 	}
@@ -201,15 +201,21 @@ func (s *session) purgeRel(timeout time.Duration) int {
 
 // routePublish routes a client's message and returns the ack reason code.
 func (c *client) routePublish(tp []byte, p *packet.Publish) packet.ReasonCode {
-	in := &c.w.in
-	*in = inbound{qos: p.QoS, retain: p.Retain, now: time.Now().UnixNano(), from: c.info.ClientID, b: c.b}
-	in.tmpl = packet.Publish{Topic: tp, Payload: p.Payload, Props: p.Props}
-	forwardable(&in.tmpl.Props)
-	if p.Props.Has(packet.PropMessageExpiry) {
-		in.expiry = in.now + int64(p.Props.MessageExpiry)*int64(time.Second)
+	in := &c.w.in // reused: no per-message allocation or large zeroing
+	in.qos, in.retain, in.now, in.from, in.b = p.QoS, p.Retain, c.w.clock(), c.info.ClientID, c.b
+	in.expiry, in.msg = 0, nil
+	in.tmpl.Topic, in.tmpl.Payload = tp, p.Payload
+	if c.version == packet.V5 {
+		in.tmpl.Props = p.Props
+		forwardable(&in.tmpl.Props)
+		if p.Props.Has(packet.PropMessageExpiry) {
+			in.expiry = in.now + int64(p.Props.MessageExpiry)*int64(time.Second)
+		}
+	} else if !in.tmpl.Props.Empty() {
+		in.tmpl.Props = packet.Properties{} // left by a hook's replacement message
 	}
-	n := c.b.route(&c.w, in, &c.info)
-	*in = inbound{}
+	n := c.b.route(c.w, in, &c.info)
+	in.msg, in.tmpl.Topic, in.tmpl.Payload = nil, nil, nil
 	if n == 0 && c.version == packet.V5 {
 		return packet.NoMatchingSubscribers
 	}

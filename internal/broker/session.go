@@ -38,6 +38,47 @@ type session struct {
 	stored     bool             // a record exists in the store
 	expTimer   *time.Timer
 	willTimer  *time.Timer
+	stallWait  chan struct{} // closed when the queue drains below stallLow (publishers wait on it)
+}
+
+// Backpressure: a publisher whose message queues behind the full inflight
+// window of an online subscriber with at least stallHigh queued messages
+// stops reading (for at most stallMax per batch) until that queue is below
+// stallLow, so TCP slows the publisher to the consumer's pace instead of
+// the broker queueing without bound.
+const (
+	stallHigh = 1000
+	stallLow  = 500
+	stallMax  = 20 * time.Millisecond
+)
+
+// releaseStalled wakes publishers waiting for s's queue to drain. Lock held.
+func (s *session) releaseStalled(force bool) {
+	if s.stallWait != nil && (force || s.queue.Len() < stallLow) {
+		close(s.stallWait)
+		s.stallWait = nil
+	}
+}
+
+// waitDrained blocks until s's queue is short again, s goes offline, or
+// stallMax passes.
+func (s *session) waitDrained() {
+	s.mu.Lock()
+	if s.conn == nil || s.queue.Len() < stallLow {
+		s.mu.Unlock()
+		return
+	}
+	if s.stallWait == nil {
+		s.stallWait = make(chan struct{})
+	}
+	ch := s.stallWait
+	s.mu.Unlock()
+	t := time.NewTimer(stallMax)
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+	t.Stop()
 }
 
 func newSession(b *Broker, id string) *session {

@@ -22,8 +22,9 @@ type Config struct {
 
 // Node identifies this broker node.
 type Node struct {
-	Name    string // node.name: "name@host", exactly one '@'
-	DataDir string // node.data_dir
+	Name      string // node.name: "name@host", exactly one '@'
+	DataDir   string // node.data_dir
+	PprofBind string // node.pprof_bind: serve net/http/pprof here ("" = off; for profiling)
 }
 
 // Log configures logging.
