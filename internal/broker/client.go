@@ -131,6 +131,9 @@ func (c *client) process() error {
 			return err
 		}
 		off += total
+		if c.w.stall != nil {
+			break // a subscriber is congested: wait before handling more
+		}
 	}
 	c.compact(off, need)
 	return nil

@@ -164,7 +164,7 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 	}
 	s.store(w, e)
 	s.enqueue(w, e)
-	if s.conn != nil && s.queue.Len() >= stallHigh && s != w.self {
+	if s.conn != nil && s.queue.Len() >= s.b.stallMark() && s != w.self && w.clock()-s.ackedAt < stallProgress {
 		w.stall = s
 	}
 }

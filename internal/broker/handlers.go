@@ -47,6 +47,7 @@ func (c *client) handleOutboundAck(fh packet.FixedHeader, body []byte) error {
 func (s *session) complete(w *work, e *QueueEntry) {
 	s.inflight.Remove(e.PacketID)
 	s.unstore(e)
+	s.ackedAt = w.clock()
 	w.tally.inc(MMessagesAcked)
 	for _, h := range s.b.hooks.load().acked {
 		h.OnAcked(s.id, e.Msg)

@@ -82,6 +82,7 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	s.stopTimers()
 	s.gen++
 	s.conn = c
+	s.ackedAt = time.Now().UnixNano()
 	s.attached.Store(true)
 	c.sess = s
 	c.w.self = s

@@ -59,13 +59,21 @@ func (c *client) serve() error {
 	}
 }
 
-// batch handles what one read brought in and ends the batch.
+// batch handles what one read brought in and ends the batch. When the
+// batch stopped early for backpressure, the rest of the buffer is handled
+// after the wait, before the socket is read again.
 func (c *client) batch(n int) error {
-	c.w.now = time.Now().UnixNano()
-	err := c.process()
-	c.endBatch()
-	if err != nil {
-		return err
+	for {
+		c.w.now = time.Now().UnixNano()
+		err := c.process()
+		stalled := c.w.stall != nil
+		c.endBatch()
+		if err != nil {
+			return err
+		}
+		if !stalled || c.rlen == 0 {
+			break
+		}
 	}
 	c.refreshDeadline()
 	if n >= yieldBytes {

@@ -38,23 +38,36 @@ type session struct {
 	stored     bool             // a record exists in the store
 	expTimer   *time.Timer
 	willTimer  *time.Timer
-	stallWait  chan struct{} // closed when the queue drains below stallLow (publishers wait on it)
+	stallWait  chan struct{} // closed when the queue drains below half the stall mark
+	ackedAt    int64         // unix ns of the last completed delivery (or attach): is the consumer progressing?
 }
 
 // Backpressure: a publisher whose message queues behind the full inflight
-// window of an online subscriber with at least stallHigh queued messages
-// stops reading (for at most stallMax per batch) until that queue is below
-// stallLow, so TCP slows the publisher to the consumer's pace instead of
-// the broker queueing without bound.
+// window of an online subscriber with at least stallMark queued messages
+// stops reading (for at most stallMax at a time) until that queue is below
+// half the mark, so TCP slows the publisher to the consumer's pace instead
+// of the broker queueing without bound. Only a consumer that is making
+// progress (completed a delivery within stallProgress) slows publishers: a
+// stuck one gets the queue bound and its drop policy instead.
 const (
-	stallHigh = 1000
-	stallLow  = 500
-	stallMax  = 20 * time.Millisecond
+	stallHigh     = 1000
+	stallMax      = 20 * time.Millisecond
+	stallProgress = int64(200 * time.Millisecond)
 )
+
+// stallMark is the queue length from which publishers wait: stallHigh, or
+// half of mqtt.max_mqueue_len when that is smaller, so backpressure starts
+// before the queue limit drops anything. They resume at half the mark.
+func (b *Broker) stallMark() int {
+	if l := b.cfg.MaxMqueueLen; l > 0 && l/2 < stallHigh {
+		return max(l/2, 1)
+	}
+	return stallHigh
+}
 
 // releaseStalled wakes publishers waiting for s's queue to drain. Lock held.
 func (s *session) releaseStalled(force bool) {
-	if s.stallWait != nil && (force || s.queue.Len() < stallLow) {
+	if s.stallWait != nil && (force || s.queue.Len() < s.b.stallMark()/2+1) {
 		close(s.stallWait)
 		s.stallWait = nil
 	}
@@ -64,7 +77,7 @@ func (s *session) releaseStalled(force bool) {
 // stallMax passes.
 func (s *session) waitDrained() {
 	s.mu.Lock()
-	if s.conn == nil || s.queue.Len() < stallLow {
+	if s.conn == nil || s.queue.Len() < s.b.stallMark()/2+1 {
 		s.mu.Unlock()
 		return
 	}
