@@ -24,21 +24,59 @@ type Forwarder interface {
 }
 
 // SessionRegistry records which node holds each client id, so a connect on
-// one node can take a session over from another. The local default is none:
-// the broker's own session table is the registry.
+// one node can take a session over from another. Claim is called when a
+// session is created or resumed on this node, Release when it ends. The
+// default (LocalRegistry) knows only this node.
 type SessionRegistry interface {
 	Claim(clientID string) (previousNode string)
 	Release(clientID string)
+	Owner(clientID string) (node string, ok bool)
+}
+
+// LocalRegistry is the single-node SessionRegistry: every session it knows
+// is on this node.
+type LocalRegistry struct {
+	node string
+	mu   sync.Mutex
+	ids  map[string]struct{}
+}
+
+// NewLocalRegistry returns a registry for a node named node.
+func NewLocalRegistry(node string) *LocalRegistry {
+	return &LocalRegistry{node: node, ids: make(map[string]struct{})}
+}
+
+// Claim records clientID on this node; a client id is never on another node.
+func (r *LocalRegistry) Claim(clientID string) string {
+	r.mu.Lock()
+	r.ids[clientID] = struct{}{}
+	r.mu.Unlock()
+	return ""
+}
+
+// Release forgets clientID.
+func (r *LocalRegistry) Release(clientID string) {
+	r.mu.Lock()
+	delete(r.ids, clientID)
+	r.mu.Unlock()
+}
+
+// Owner reports this node for a known client id.
+func (r *LocalRegistry) Owner(clientID string) (string, bool) {
+	r.mu.Lock()
+	_, ok := r.ids[clientID]
+	r.mu.Unlock()
+	return r.node, ok
 }
 
 // Options are what New needs besides the configuration.
 type Options struct {
-	Store         Store         // nil: sessions and retained messages live in memory only
-	Authenticator Authenticator // nil: every CONNECT is accepted
-	Authorizer    Authorizer    // nil: everything is allowed
-	Forwarder     Forwarder     // nil: single node
-	Registry      SessionRegistry
-	Logger        *slog.Logger // nil: discard
+	Store         Store           // nil: sessions and retained messages live in memory only
+	Authenticator Authenticator   // nil: every CONNECT is accepted
+	Authorizer    Authorizer      // nil: everything is allowed
+	Forwarder     Forwarder       // nil: single node
+	Registry      SessionRegistry // nil: a LocalRegistry
+	Logger        *slog.Logger    // nil: discard
 }
 
 // Broker is the MQTT broker core. Create it with New, call Start, hand it
@@ -85,6 +123,9 @@ func New(cfg Config, opts Options) (*Broker, error) {
 		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry, strategy: st,
 		sessions: newSessionTable(), stop: make(chan struct{}),
 	}
+	if b.registry == nil {
+		b.registry = NewLocalRegistry(cfg.NodeName)
+	}
 	b.subs = newSubIndex(b)
 	b.ids.seed = maphash.MakeSeed()
 	b.conns.init()
@@ -100,6 +141,7 @@ func (b *Broker) Start() error {
 		return fmt.Errorf("broker: restore: %w", err)
 	}
 	b.goAttach(b.sysLoop)
+	b.goAttach(b.retryLoop)
 	return nil
 }
 

@@ -223,6 +223,7 @@ func (c *client) slowConsumer(w *work) {
 func (s *session) send(w *work, c *client, e *QueueEntry, now int64, fresh bool) {
 	s.inflight.Add(e)
 	e.State = StatePublish
+	e.sentAt = now
 	if !c.writeEntry(w, e, false, now) {
 		s.inflight.Remove(e.PacketID) // too large: as if delivered [MQTT-3.1.2-25]
 		if !fresh {
@@ -342,13 +343,55 @@ func (s *session) drain(w *work) {
 
 // resend writes the inflight window again after a reconnect, PUBLISH with
 // DUP set and PUBREL as they were [MQTT-4.4.0-1]. Lock held.
-func (s *session) resend(w *work, c *client) {
-	now := time.Now().UnixNano()
+func (s *session) resend(w *work, c *client) { s.resendOlder(w, c, time.Now().UnixNano(), 0) }
+
+// resendOlder resends the inflight entries last sent at or before cutoff
+// (all of them for cutoff 0 ... now). Lock held.
+func (s *session) resendOlder(w *work, c *client, now, before int64) {
 	s.inflight.Each(func(e *QueueEntry) {
+		if before != 0 && e.sentAt > before {
+			return
+		}
+		e.sentAt = now
 		if e.State == StatePubrel {
 			c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID})
 			return
 		}
 		c.writeEntry(w, e, true, now)
 	})
+}
+
+// retryLoop resends unacknowledged QoS 1/2 messages to 3.1/3.1.1 clients
+// after mqtt.retry_interval, as EMQX does. MQTT 5 forbids resending except on
+// reconnect [MQTT-4.4.0-2], so v5 clients are left alone.
+func (b *Broker) retryLoop() {
+	iv := b.cfg.RetryInterval
+	if iv <= 0 {
+		return
+	}
+	t := time.NewTicker(min(iv, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.retryDue(iv)
+		}
+	}
+}
+
+func (b *Broker) retryDue(iv time.Duration) {
+	var w work
+	w.init(b)
+	now := time.Now().UnixNano()
+	b.sessions.each(func(s *session) bool {
+		s.mu.Lock()
+		if c := s.conn; c != nil && c.version != packet.V5 && !c.closing && s.inflight.Len() > 0 {
+			s.resendOlder(&w, c, now, now-int64(iv))
+		}
+		s.mu.Unlock()
+		return true
+	})
+	w.finish()
 }

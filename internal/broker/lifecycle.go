@@ -26,6 +26,7 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 		}
 	}
 	present := s != nil
+	b.registry.Claim(id)
 	if s == nil {
 		s = newSession(b, id)
 		b.sessions.put(s)
@@ -269,6 +270,7 @@ func (b *Broker) endSession(s *session, ev SessionEvent) {
 		b.unindex(s, mounted(s.mount, filter))
 	}
 	b.sessions.remove(s)
+	b.registry.Release(s.id)
 	b.stats.Sessions.Add(-1)
 	if stored {
 		b.store.Commit([]StoreOp{{Kind: OpDeleteSession, ClientID: s.id}}, false, nil)

@@ -76,6 +76,7 @@ func (b *Broker) restoreSession(ls *LoadedSession, now int64) *session {
 		s.incoming[pid] = now
 	}
 	b.sessions.put(s)
+	b.registry.Claim(s.id)
 	b.stats.Sessions.Add(1)
 	s.mu.Lock()
 	if !s.expiredAt(now) {

@@ -51,6 +51,8 @@ type QueueEntry struct {
 	SubIDs     []uint32 // Subscription Identifiers to send
 	PacketID   uint16   // 0 until sent
 	State      byte     // StateQueued, StatePublish or StatePubrel
+
+	sentAt int64 // unix ns of the last send (in memory only: mqtt.retry_interval)
 }
 
 // OpKind says what a StoreOp does.
