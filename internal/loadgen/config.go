@@ -145,7 +145,7 @@ func addConnFlags(fs *flag.FlagSet, c *config, r *rawFlags) {
 func addFlowFlags(fs *flag.FlagSet, c *config, r *rawFlags) {
 	fs.IntVar(&r.qos, "q", 0, "QoS of publishes and subscriptions: 0, 1 or 2")
 	fs.IntVar(&c.size, "size", 64, "payload bytes (>= 12 to carry the latency stamp)")
-	fs.StringVar(&c.topic, "t", "", "pub: topic, sub: filter (%i = client index, %c = client id); other scenarios: topic prefix (default herald-bench)")
+	fs.StringVar(&c.topic, "t", "", "pub: topic, sub: filter (%i = client index, %c = client id); other scenarios: topic prefix (default hb-bench)")
 	fs.Float64Var(&c.rate, "rate", 0, "msgs/s per publisher, 0 = as fast as possible (latency: default 1000); conn: connects/s")
 	fs.IntVar(&c.inflight, "inflight", 1024, "QoS>0: max unacknowledged publishes per publisher (capped by the v5 Receive Maximum)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time (conn: max time to open all connections)")
