@@ -159,7 +159,7 @@ func addToolFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the generator to this file")
 	fs.IntVar(&c.batch, "batch", 64<<10, "publisher write batch in bytes")
 	fs.IntVar(&c.readBuf, "readbuf", 256<<10, "subscriber read buffer in bytes")
-	fs.IntVar(&c.lowat, "lowat", -1, "SO_RCVLOWAT on subscriber sockets; -1 = auto (16384, off for latency), 0 = off")
+	fs.IntVar(&c.lowat, "lowat", -1, "SO_RCVLOWAT on subscriber sockets; -1 = auto (16384; off for latency and QoS 2), 0 = off")
 	fs.DurationVar(&c.maxWait, "maxwait", -1, "with -lowat: longest wait before reading a tail below the mark; -1 = auto (2ms QoS 0, 1ms QoS>0)")
 }
 
