@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -37,6 +38,7 @@ func startMosquitto(t *testing.T) int {
 	var logs bytes.Buffer
 	cmd := exec.Command(mosquittoBin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if the test binary dies
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting mosquitto: %v", err)
 	}
