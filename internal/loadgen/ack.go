@@ -119,7 +119,13 @@ func parseConnack(version byte, body []byte) (connack, error) {
 	if err != nil {
 		return ca, fmt.Errorf("CONNACK: %w", err)
 	}
-	return ca, walkProps(props, ca.setProp)
+	if err := walkProps(props, ca.setProp); err != nil {
+		return ca, fmt.Errorf("CONNACK: %w", err)
+	}
+	if ca.receiveMax == 0 { // a Protocol Error (MQTT 5.0 §3.2.2.3.3)
+		return ca, fmt.Errorf("CONNACK Receive Maximum 0: %w", ErrMalformed)
+	}
+	return ca, nil
 }
 
 // setProp records one CONNACK property.

@@ -145,7 +145,7 @@ func addConnFlags(fs *flag.FlagSet, c *config, r *rawFlags) {
 func addFlowFlags(fs *flag.FlagSet, c *config, r *rawFlags) {
 	fs.IntVar(&r.qos, "q", 0, "QoS of publishes and subscriptions: 0, 1 or 2")
 	fs.IntVar(&c.size, "size", 64, "payload bytes (>= 12 to carry the latency stamp)")
-	fs.StringVar(&c.topic, "t", "", "pub: topic, sub: filter (%i = client index, %c = client id); other scenarios: topic prefix (default herald-bench)")
+	fs.StringVar(&c.topic, "t", "", "pub: topic, sub: filter (%i = client index, %c = client id); other scenarios: topic prefix (default hb-bench)")
 	fs.Float64Var(&c.rate, "rate", 0, "msgs/s per publisher, 0 = as fast as possible (latency: default 1000); conn: connects/s")
 	fs.IntVar(&c.inflight, "inflight", 1024, "QoS>0: max unacknowledged publishes per publisher (capped by the v5 Receive Maximum)")
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time (conn: max time to open all connections)")
@@ -159,7 +159,7 @@ func addToolFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the generator to this file")
 	fs.IntVar(&c.batch, "batch", 64<<10, "publisher write batch in bytes")
 	fs.IntVar(&c.readBuf, "readbuf", 256<<10, "subscriber read buffer in bytes")
-	fs.IntVar(&c.lowat, "lowat", -1, "SO_RCVLOWAT on subscriber sockets; -1 = auto (16384, off for latency), 0 = off")
+	fs.IntVar(&c.lowat, "lowat", -1, "SO_RCVLOWAT on subscriber sockets; -1 = auto (16384; off for latency and QoS 2), 0 = off")
 	fs.DurationVar(&c.maxWait, "maxwait", -1, "with -lowat: longest wait before reading a tail below the mark; -1 = auto (2ms QoS 0, 1ms QoS>0)")
 }
 

@@ -116,10 +116,10 @@ func TestLoadgenPlans(t *testing.T) {
 		fan        int
 		filter     string
 	}{
-		{[]string{"pairs", "-c", "3"}, 3, 3, 1, "herald-bench/9/pairs/2"},
+		{[]string{"pairs", "-c", "3"}, 3, 3, 1, "hb-bench/9/pairs/2"},
 		{[]string{"fanin", "-c", "4", "-t", "p"}, 4, 1, 1, "p/9/fanin/+"},
-		{[]string{"fanout", "-c", "5"}, 1, 5, 5, "herald-bench/9/fanout"},
-		{[]string{"latency"}, 1, 1, 1, "herald-bench/9/latency"},
+		{[]string{"fanout", "-c", "5"}, 1, 5, 5, "hb-bench/9/fanout"},
+		{[]string{"latency"}, 1, 1, 1, "hb-bench/9/latency"},
 	}
 	for _, c := range cases {
 		p := planFlow(mustParse(t, c.args...), 9)

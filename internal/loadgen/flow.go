@@ -14,7 +14,8 @@ import (
 const (
 	pubReadBuf      = 64 << 10
 	defaultLowat    = 16 << 10
-	defaultPrefix   = "herald-bench"
+	minRoomForLowat = 64         // publisher window of 256 and more
+	defaultPrefix   = "hb-bench" // as long as mqttload's prefix: same packet sizes
 	setupWorkers    = 64
 	noProgressLimit = time.Second
 	drainPoll       = 20 * time.Millisecond
@@ -117,10 +118,7 @@ func newFlow(c *config) *flow {
 	f := &flow{cfg: c, plan: planFlow(c, os.Getpid()), dial: newDialer(c), win: newWindow(), stop: make(chan struct{})}
 	f.lowat = c.lowat
 	if f.lowat < 0 {
-		f.lowat = defaultLowat
-		if f.plan.perMessage {
-			f.lowat = 0
-		}
+		f.lowat = autoLowat(c, f.plan)
 	}
 	f.maxWait = c.maxWait
 	if f.maxWait < 0 {
@@ -133,6 +131,17 @@ func newFlow(c *config) *flow {
 		f.maxWait = 0
 	}
 	return f
+}
+
+// autoLowat is the default SO_RCVLOWAT of subscribers: off for the latency
+// scenario (every message counts), and at QoS 2, where each flow waits for
+// a 4-byte PUBREL that would sit below the mark while a broker using Nagle's
+// algorithm holds the next ones until our delayed ACK (tens of ms).
+func autoLowat(c *config, p flowPlan) int {
+	if p.perMessage || c.qos == 2 {
+		return 0
+	}
+	return defaultLowat
 }
 
 // connect opens a session and remembers it for close.
@@ -211,9 +220,12 @@ func checkServerLimits(s *session, p *publisher) error {
 }
 
 // tunePublisher lets a QoS>0 publisher's receiver wake up once per several
-// acknowledgements (about minRoom of them) instead of once per PUBACK.
+// acknowledgements (about minRoom of them) instead of once per PUBACK. Only
+// with a large window: with a small one (a v5 Receive Maximum of 20) the
+// publisher soon stops writing, and PUBACKs below the mark are held by the
+// broker's Nagle algorithm until our delayed ACK.
 func (f *flow) tunePublisher(p *publisher, r *receiver) error {
-	if p.qos == 0 || f.lowat == 0 || p.minRoom <= 1 {
+	if p.qos == 0 || f.lowat == 0 || p.minRoom == 1 {
 		return nil
 	}
 	r.maxWait = f.maxWait

@@ -42,7 +42,7 @@ func execute(c *config, out *output) int {
 	res := newResult(c)
 	stop, err := startProfile(c.cpuprofile)
 	if err == nil {
-		wd := startWatchdog(c, out, *res)
+		wd := startWatchdog(c.watchdogLimit(), out, *res)
 		err = runScenario(c, res)
 		wd.Stop()
 		stop()
@@ -106,10 +106,9 @@ func startProfile(path string) (stop func(), err error) {
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
-// startWatchdog ends the process if the run overstays its configured time
-// by 30 s, printing base with an error first.
-func startWatchdog(c *config, out *output, base Result) *time.Timer {
-	limit := c.watchdogLimit()
+// startWatchdog ends the process once limit (the run's configured time
+// plus 30 s) has passed, printing base with an error first.
+func startWatchdog(limit time.Duration, out *output, base Result) *time.Timer {
 	return time.AfterFunc(limit, func() {
 		base.Error = fmt.Sprintf("watchdog: run exceeded %v", limit)
 		out.emit(&base)

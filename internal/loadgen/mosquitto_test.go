@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -26,13 +27,18 @@ func startMosquitto(t *testing.T) int {
 	port := freePort(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "mosquitto.conf")
-	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\nlog_type error\n", port)
+	// Queue limits as in tools/peers/start.sh: a subscriber that falls
+	// behind on a loaded machine must not make mosquitto drop QoS 1
+	// messages (its default max_queued_messages is 1000).
+	text := fmt.Sprintf("listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"+
+		"max_queued_messages 10000000\nmax_queued_bytes 0\nlog_dest stderr\nlog_type error\n", port)
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatalf("writing config: %v", err)
 	}
 	var logs bytes.Buffer
 	cmd := exec.Command(mosquittoBin, "-c", conf)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if the test binary dies
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting mosquitto: %v", err)
 	}
@@ -156,7 +162,8 @@ func checkFlow(t *testing.T, r *Result, noLoss bool) {
 		t.Fatalf("nothing delivered or no latency: %+v", f)
 	}
 	if noLoss && (f.Loss != 0 || f.Expected != f.Delivered) {
-		t.Fatalf("loss %d: expected %d delivered %d", f.Loss, f.Expected, f.Delivered)
+		t.Fatalf("loss %d: expected %d delivered %d (drain %.3fs, other cpu %.0f%%): %+v",
+			f.Loss, f.Expected, f.Delivered, f.DrainS, r.OtherCPUPct, f)
 	}
 }
 

@@ -21,6 +21,10 @@ var stampMagic = [4]byte{'H', 'B', 'L', 'D'}
 // the publishing phase.
 const writeGrace = 3 * time.Second
 
+// smallWindow is the publisher window below which the publisher writes as
+// soon as one slot is free.
+const smallWindow = 256
+
 // errStopped ends the publishing loop without being an error.
 var errStopped = errors.New("stopped")
 
@@ -144,13 +148,16 @@ func newPublisher(s *session, sp pubSpec) *publisher {
 	return p
 }
 
-// roomThreshold: at full speed a QoS>0 publisher waits for a quarter of its
-// window (at most a batch) to be acknowledged, for fewer, larger writes.
+// roomThreshold: at full speed a QoS>0 publisher with a large window waits
+// for a quarter of it (at most a batch) to be acknowledged, for fewer,
+// larger writes. With a small window (a v5 Receive Maximum) it writes as
+// soon as a slot is free: waiting for several acks from a broker that uses
+// Nagle's algorithm stalls until our delayed ACK (tens of ms).
 func (p *publisher) roomThreshold() int64 {
-	if p.rate > 0 {
+	if p.rate > 0 || p.window < smallWindow {
 		return 1
 	}
-	return min(max(p.window/4, 1), int64(p.maxMsgs))
+	return min(p.window/4, int64(p.maxMsgs))
 }
 
 func filler(size int) []byte {

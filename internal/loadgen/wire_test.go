@@ -158,6 +158,7 @@ func TestLoadgenParseConnackV5(t *testing.T) {
 		{0x00, 0x00, 0x03, 0x21, 0x00},             // property length past the end
 		{0x00, 0x00, 0x02, 0x1f, 0x00},             // truncated string
 		{0x00, 0x00, 0x04, 0x26, 0x00, 0x05, 0x00}, // truncated pair
+		{0x00, 0x00, 0x03, 0x21, 0x00, 0x00},       // Receive Maximum 0
 	} {
 		if _, err := parseConnack(protoV5, bad); !errors.Is(err, ErrMalformed) {
 			t.Fatalf("parseConnack(% x) = %v, want ErrMalformed", bad, err)
