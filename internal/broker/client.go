@@ -74,6 +74,7 @@ type client struct {
 	held     ring[*ackGroup]
 
 	closeOnce sync.Once
+	closed    chan struct{} // closed by closeConn
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so
@@ -84,7 +85,7 @@ type ackGroup struct {
 }
 
 func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
-	c := &client{b: b, nc: nc, meta: meta}
+	c := &client{b: b, nc: nc, meta: meta, closed: make(chan struct{})}
 	c.info.Listener = meta.Listener
 	c.info.RemoteAddr = meta.RemoteAddr
 	c.w.init(b)
@@ -109,6 +110,20 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	defer b.conns.remove(c)
 	err := c.serve()
 	c.cleanup(err)
+	c.awaitClose()
+}
+
+// awaitClose returns once the connection is closed, so that a last
+// DISCONNECT still being flushed is not cut off by a listener closing nc
+// when ServeConn returns. The flusher's write deadline bounds the wait.
+func (c *client) awaitClose() {
+	t := time.NewTimer(2 * closeDeadline)
+	defer t.Stop()
+	select {
+	case <-c.closed:
+	case <-t.C:
+		c.closeConn()
+	}
 }
 
 func (c *client) serve() error {
