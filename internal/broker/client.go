@@ -230,7 +230,7 @@ func (c *client) process() error {
 		}
 		total := hn + fh.Remaining
 		if total > c.b.maxPacketSize() {
-			return errTooLarge(total)
+			return c.tooLarge(fh, buf[off+hn:], total)
 		}
 		if len(buf)-off < total {
 			need = total
@@ -243,6 +243,22 @@ func (c *client) process() error {
 	}
 	c.compact(off, need)
 	return nil
+}
+
+// tooLarge ends a connection whose packet exceeds mqtt.max_packet_size. A
+// first packet that is a v5 CONNECT gets CONNACK 0x95 first, as EMQX does;
+// the level is read from the start of its variable header (2-byte protocol
+// name length, the name, the level).
+func (c *client) tooLarge(fh packet.FixedHeader, head []byte, total int) error {
+	err := errTooLarge(total)
+	if c.connected || c.version != 0 || fh.Type != packet.CONNECT || len(head) < 2 {
+		return err
+	}
+	if n := int(head[0])<<8 | int(head[1]); len(head) > 2+n && head[2+n] == packet.V5 {
+		c.version = packet.V5
+		return c.refuse(packet.PacketTooLarge, err)
+	}
+	return err
 }
 
 // compact drops consumed bytes and makes room for a packet of need bytes.
