@@ -273,8 +273,9 @@ func TestConnectSecondConnect(t *testing.T) {
 }
 
 // TestConnectIdleTimeout leaves a connection without CONNECT: it is closed
-// after mqtt.idle_timeout (EMQX idle_timeout) [MQTT-3.1.4-?] "a Server MAY
-// close a connection that does not send CONNECT within a reasonable time".
+// after mqtt.idle_timeout (EMQX idle_timeout; the spec leaves the CONNECT
+// deadline to the server). A connected client with keep alive 0 is not
+// affected: keep alive 0 means no timeout [MQTT-3.1.2-22].
 func TestConnectIdleTimeout(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.IdleTimeout = 700 * time.Millisecond })
@@ -334,7 +335,7 @@ func TestConnectEmptyClientIDV3(t *testing.T) {
 }
 
 // TestConnectClientIDTooLong sets mqtt.max_clientid_len: a longer id gets
-// 0x85 (v5) or 0x02 (v3) [MQTT-3.1.3-5] [MQTT-3.2.2-?] (EMQX max_clientid_len).
+// 0x85 (v5) or 0x02 (v3) [MQTT-3.1.3-5] [MQTT-3.1.3-8] (EMQX max_clientid_len).
 func TestConnectClientIDTooLong(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MaxClientIDLen = 23 })
