@@ -94,7 +94,9 @@ func TestAuthAnonymous(t *testing.T) {
 
 // slowHash reports whether verifying algorithm is costly (then cached after
 // a success, so only one refusal is worth checking).
-func slowHash(algorithm string) bool { return algorithm == auth.AlgBcrypt || algorithm == auth.AlgPBKDF2 }
+func slowHash(algorithm string) bool {
+	return algorithm == auth.AlgBcrypt || algorithm == auth.AlgPBKDF2
+}
 
 // withCredentials sets a paho.mqtt.golang client's user name and password.
 func withCredentials(user, password string) func(*mqtt3.ClientOptions) {
