@@ -285,6 +285,10 @@ func TestConnectIdleTimeout(t *testing.T) {
 	if d := time.Since(start); d < 600*time.Millisecond {
 		t.Fatalf("closed after %v, before the idle timeout", d)
 	}
+	// Half a CONNECT does not extend the deadline.
+	c = testutil.DialRaw(t, s.TCP(), packet.V311)
+	c.SendBytes(connectBytes(t, packet.V311, &packet.Connect{ClientID: "slow", CleanStart: true})[:6])
+	expectSilentClose(t, c)
 	// A connected client is not subject to the idle timeout.
 	ok, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "idle-ok", CleanStart: true})
 	ok.ExpectNothing(time.Second)

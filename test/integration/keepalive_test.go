@@ -33,7 +33,7 @@ func TestConnectKeepAliveTimeout(t *testing.T) {
 	s := testutil.RunServer(t)
 	for _, v := range []byte{packet.V311, packet.V5} {
 		c, _ := testutil.ConnectRaw(t, s.TCP(), v, &packet.Connect{ClientID: "ka", CleanStart: true, KeepAlive: 1})
-		expectKeepAliveClose(t, c, time.Now(), 1400*time.Millisecond)
+		expectKeepAliveClose(t, c, time.Now(), 1300*time.Millisecond)
 	}
 }
 
@@ -50,7 +50,7 @@ func TestConnectKeepAlivePing(t *testing.T) {
 		<-tick.C // pacing the client's pings, not waiting for a condition
 		rawPingPong(t, c)
 	}
-	expectKeepAliveClose(t, c, time.Now(), 1400*time.Millisecond)
+	expectKeepAliveClose(t, c, time.Now(), 1300*time.Millisecond)
 }
 
 // TestConnectServerKeepAlive sets mqtt.server_keepalive = 1: v5 clients get
@@ -66,7 +66,7 @@ func TestConnectServerKeepAlive(t *testing.T) {
 		if !ack.Props.Has(packet.PropServerKeepAlive) || ack.Props.ServerKeepAlive != 1 {
 			t.Fatalf("keep alive %d: CONNACK Server Keep Alive %v/%d, want 1", ka, ack.Props.Has(packet.PropServerKeepAlive), ack.Props.ServerKeepAlive)
 		}
-		expectKeepAliveClose(t, c, time.Now(), 1400*time.Millisecond)
+		expectKeepAliveClose(t, c, time.Now(), 1300*time.Millisecond)
 	}
 	v3.ExpectNothing(200 * time.Millisecond)
 	rawPingPong(t, v3)

@@ -432,3 +432,60 @@ func TestSessionQueueLimit(t *testing.T) {
 	}
 	c.ExpectNothing(200 * time.Millisecond)
 }
+
+// TestSessionResumeInboundQoS2 leaves an inbound QoS 2 flow at PUBREC and
+// reconnects: the client resends the PUBLISH with DUP set and the same
+// packet id, which the server acknowledges without delivering the message a
+// second time, then completes the flow with PUBREL/PUBCOMP
+// [MQTT-4.3.3-10] [MQTT-4.4.0-1].
+func TestSessionResumeInboundQoS2(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t)
+	w, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "in2-watch", CleanStart: true})
+	w.Subscribe(1, "in2/#", 2)
+	for _, v := range []byte{packet.V311, packet.V5} {
+		id := fmt.Sprintf("in2-%d", v)
+		cp := sessConnect(id, false, 60*boolU32(v == packet.V5))
+		c, _ := testutil.ConnectRaw(t, s.TCP(), v, cp)
+		pub := &packet.Publish{QoS: 2, PacketID: 7, Topic: []byte("in2/" + id), Payload: []byte("once")}
+		c.Send(pub)
+		expectAck(t, c, packet.PUBREC, 7)
+		p := expectPub(t, w, "in2/"+id, 2, false)
+		w.Send(&packet.Ack{PacketType: packet.PUBREC, PacketID: p.PacketID})
+		expectAck(t, w, packet.PUBREL, p.PacketID)
+		w.Send(&packet.Ack{PacketType: packet.PUBCOMP, PacketID: p.PacketID})
+		c.Conn.Close()
+
+		c, ack := testutil.ConnectRaw(t, s.TCP(), v, cp)
+		if !ack.SessionPresent {
+			t.Fatalf("v%d: session not present", v)
+		}
+		pub.Dup = true
+		c.Send(pub)
+		expectAck(t, c, packet.PUBREC, 7)
+		c.Send(&packet.Ack{PacketType: packet.PUBREL, PacketID: 7})
+		if a := expectAck(t, c, packet.PUBCOMP, 7); a.ReasonCode != packet.Success {
+			t.Fatalf("v%d: PUBCOMP 0x%02x, want success", v, byte(a.ReasonCode))
+		}
+		w.ExpectNothing(200 * time.Millisecond)
+		rawDisconnect(t, c, &packet.Disconnect{})
+	}
+}
+
+// TestSessionQueueNoQoS0 sets mqtt.mqueue_store_qos0 = false: QoS 0
+// messages are not queued for an offline session, QoS 1 ones are (EMQX
+// mqueue_store_qos0).
+func TestSessionQueueNoQoS0(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MqueueStoreQoS0 = false })
+	cp := sessConnect("nq0", false, 60)
+	c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+	c.Subscribe(1, "nq0/#", 1)
+	rawDisconnect(t, c, &packet.Disconnect{})
+	pub, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "nq0-pub", CleanStart: true})
+	rawPub(t, pub, 0, "nq0/zero", 0, "x")
+	rawPub(t, pub, 1, "nq0/one", 1, "x")
+	c, _ = testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+	expectPub(t, c, "nq0/one", 1, false)
+	c.ExpectNothing(200 * time.Millisecond)
+}

@@ -98,7 +98,7 @@ func checkWillProps(t *testing.T, m *paho.Publish) {
 // and expects each will [MQTT-3.1.2-8]: socket closed, keep alive timeout
 // [MQTT-3.1.2-22], protocol errors (a second CONNECT [MQTT-3.1.0-2], a
 // non-zero Session Expiry Interval at DISCONNECT after 0 [MQTT-3.14.2-2]),
-// and a malformed packet [MQTT-4.13.1-1].
+// a malformed packet [MQTT-4.13.1-1], and an administrative kick.
 func TestWillAbnormalDisconnect(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t)
@@ -109,6 +109,8 @@ func TestWillAbnormalDisconnect(t *testing.T) {
 		ka   uint16
 		end  func(c *testutil.Raw)
 	}{
+		{"kicked5", packet.V5, 0, func(*testutil.Raw) { kick(t, s, "kicked5") }},
+		{"kicked3", packet.V311, 0, func(*testutil.Raw) { kick(t, s, "kicked3") }},
 		{"close3", packet.V311, 0, func(c *testutil.Raw) { c.Conn.Close() }},
 		{"close5", packet.V5, 0, func(c *testutil.Raw) { c.Conn.Close() }},
 		{"keepalive3", packet.V311, 1, func(c *testutil.Raw) {}},
@@ -204,5 +206,12 @@ func TestWillAtSessionEnd(t *testing.T) {
 	expectWill(t, w, "will/se1", "at expiry")
 	if d := time.Since(closed); d < 900*time.Millisecond {
 		t.Fatalf("will after %v, before the 1 s session expiry", d)
+	}
+}
+
+func kick(t *testing.T, s *testutil.Server, id string) {
+	t.Helper()
+	if err := s.Broker().Kick(id); err != nil {
+		t.Fatalf("kick %q: %v", id, err)
 	}
 }
