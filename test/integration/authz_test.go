@@ -84,17 +84,18 @@ func rootWatcher(t *testing.T, s *testutil.Server) *testutil.Raw {
 // TestAuthACLSubscribe checks refused subscriptions: 0x87 per filter in a
 // v5 SUBACK and 0x80 in 3.1.1, the others granted, in order
 // [MQTT-3.9.3-1] [MQTT-3.8.4-6] [MQTT-3.9.3-2]; the first matching rule
-// decides and no match denies (EMQX authorization.no_match).
+// decides, no match denies (EMQX authorization.no_match), and a shared
+// subscription is checked on its real filter.
 func TestAuthACLSubscribe(t *testing.T) {
 	t.Parallel()
 	s := testutil.RunServer(t, aclConfig("ignore"))
-	filters := []string{"open/a", "open/secret/x", "closed/a", "local/#", "remote/#", "literal/#", "literal/a"}
+	filters := []string{"open/a", "open/secret/x", "closed/a", "local/#", "remote/#", "literal/#", "literal/a",
+		"$share/g/open/b", "$share/g/closed/b"}
 	c5, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "anon5", CleanStart: true})
-	checkCodes(t, "v5", subscribeCodes(t, c5, 1, filters...),
-		1, packet.NotAuthorized, packet.NotAuthorized, 1, packet.NotAuthorized, 1, packet.NotAuthorized)
+	no := packet.NotAuthorized
+	checkCodes(t, "v5", subscribeCodes(t, c5, 1, filters...), 1, no, no, 1, no, 1, no, 1, no)
 	c3, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "anon3", CleanStart: true})
-	checkCodes(t, "v3", subscribeCodes(t, c3, 1, filters...),
-		1, 0x80, 0x80, 1, 0x80, 1, 0x80)
+	checkCodes(t, "v3", subscribeCodes(t, c3, 1, filters...), 1, 0x80, 0x80, 1, 0x80, 1, 0x80, 1, 0x80)
 	rawPingPong(t, c5) // ignore: the connections stay
 	rawPingPong(t, c3)
 }
@@ -201,4 +202,27 @@ func TestAuthACLWill(t *testing.T) {
 	c.Conn.Close()
 	expectPub(t, w, "open/will", 1, false)
 	w.ExpectNothing(200 * time.Millisecond)
+}
+
+// TestAuthACLProblemInfo checks the Reason String of refusals: sent in the
+// SUBACK and PUBACK by default, left out when the client set Request
+// Problem Information to 0 [MQTT-3.1.2-29].
+func TestAuthACLProblemInfo(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t, aclConfig("ignore"))
+	for _, want := range []bool{true, false} {
+		cp := &packet.Connect{ClientID: "rpi", CleanStart: true}
+		if !want {
+			cp.Props.RequestProblemInfo = 0
+			cp.Props.Set(packet.PropRequestProblemInfo)
+		}
+		c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+		c.Send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "closed/#", QoS: 1}}})
+		sa := c.Expect(packet.SUBACK).(*packet.Suback)
+		c.Send(&packet.Publish{QoS: 1, PacketID: 2, Topic: []byte("closed/x"), Payload: []byte("x")})
+		pa := expectAck(t, c, packet.PUBACK, 2)
+		if sa.Props.Has(packet.PropReasonString) != want || pa.Props.Has(packet.PropReasonString) != want {
+			t.Fatalf("problem info %v: SUBACK reason string %q, PUBACK reason string %q", want, sa.Props.ReasonString, pa.Props.ReasonString)
+		}
+	}
 }

@@ -489,3 +489,39 @@ func TestSessionQueueNoQoS0(t *testing.T) {
 	expectPub(t, c, "nq0/one", 1, false)
 	c.ExpectNothing(200 * time.Millisecond)
 }
+
+// TestSessionResumeAfterRestart restarts the node (durability sync) between
+// a client's disconnect and its return: the session, its subscription, the
+// unacknowledged inflight message (resent with DUP and its packet id) and
+// the message queued while it was offline all survive [MQTT-4.1.0-1]
+// [MQTT-4.4.0-1].
+func TestSessionResumeAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t)
+	cp := sessConnect("rr", false, 600)
+	c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+	c.Subscribe(1, "rr/#", 2)
+	pub, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "rr-pub", CleanStart: true})
+	rawPub(t, pub, 1, "rr/a", 1, "a")
+	a := expectPub(t, c, "rr/a", 1, false)
+	c.Conn.Close()
+	waitAttached(t, s, 1)
+	rawPub(t, pub, 2, "rr/b", 2, "b")
+
+	s = s.Restart(t)
+	c, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+	if !ack.SessionPresent {
+		t.Fatalf("session not present after a restart")
+	}
+	if p := expectPub(t, c, "rr/a", 1, true); p.PacketID != a.PacketID {
+		t.Fatalf("resent with packet id %d, want %d", p.PacketID, a.PacketID)
+	}
+	c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: a.PacketID})
+	b := expectPub(t, c, "rr/b", 2, false)
+	c.Send(&packet.Ack{PacketType: packet.PUBREC, PacketID: b.PacketID})
+	expectAck(t, c, packet.PUBREL, b.PacketID)
+	c.Send(&packet.Ack{PacketType: packet.PUBCOMP, PacketID: b.PacketID})
+	pub, _ = testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "rr-pub", CleanStart: true})
+	rawPub(t, pub, 3, "rr/c", 1, "c")
+	expectPub(t, c, "rr/c", 1, false) // the subscription was restored
+}

@@ -215,3 +215,36 @@ func kick(t *testing.T, s *testutil.Server, id string) {
 		t.Fatalf("kick %q: %v", id, err)
 	}
 }
+
+// TestWillAfterRestart stops the node while a persistent client with a
+// delayed will is connected: the session is kept, and the will fires after
+// its delay once the node is back, since the client did not return
+// [MQTT-3.1.3-9] (broker.Shutdown documents this).
+func TestWillAfterRestart(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t)
+	testutil.ConnectRaw(t, s.TCP(), packet.V5, withWill(sessConnect("wrs", false, 600), "will/wrs", "after restart", 1, 1))
+	s = s.Restart(t)
+	w := willWatcher(t, s, "watcher", "will/#")
+	expectWill(t, w, "will/wrs", "after restart")
+}
+
+// TestWillRetainedEmpty publishes a retained will with an empty payload: it
+// removes the topic's retained message [MQTT-3.3.1-6] [MQTT-3.3.1-7].
+func TestWillRetainedEmpty(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t)
+	pub, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "ret-pub", CleanStart: true})
+	pub.Send(&packet.Publish{QoS: 1, PacketID: 1, Retain: true, Topic: []byte("will/ret"), Payload: []byte("old")})
+	expectAck(t, pub, packet.PUBACK, 1)
+	cp := withWill(&packet.Connect{ClientID: "ret", CleanStart: true}, "will/ret", "", 1, 0)
+	cp.WillRetain = true
+	c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, cp)
+	w := willWatcher(t, s, "watcher", "will/ret")
+	expectWill(t, w, "will/ret", "old") // the retained message, before the will
+	c.Conn.Close()
+	expectWill(t, w, "will/ret", "")
+	late, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "late", CleanStart: true})
+	late.Subscribe(1, "will/#", 1)
+	late.ExpectNothing(200 * time.Millisecond)
+}
