@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/mqtt/packet"
@@ -197,5 +198,52 @@ func expectDisconnect(t *testing.T, c *testutil.Raw, rc packet.ReasonCode) {
 	got := c.ExpectClosed(testutil.Timeout)
 	if len(got) != 1 || got[0].Type() != packet.DISCONNECT || got[0].(*packet.Disconnect).ReasonCode != rc {
 		t.Fatalf("got %+v, want DISCONNECT 0x%02x then close", got, byte(rc))
+	}
+}
+
+// blockingAuth holds every authentication until released.
+type blockingAuth struct {
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (a *blockingAuth) Authenticate(context.Context, *broker.AuthRequest) error {
+	a.entered <- struct{}{}
+	<-a.release
+	return nil
+}
+
+// TestAuthShutdownDuringAuthentication shuts the broker down while a CONNECT
+// waits for its authenticator: the connection is closed at once, the CONNECT
+// completing afterwards does not race with the shutdown, and Shutdown
+// returns once the connection has ended.
+func TestAuthShutdownDuringAuthentication(t *testing.T) {
+	t.Parallel()
+	a := &blockingAuth{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	b, addr := testutil.ServeBroker(t, testutil.BrokerConfig(), broker.Options{Authenticator: a})
+	c := testutil.DialRaw(t, addr, packet.V5)
+	c.Send(&packet.Connect{ProtocolVersion: packet.V5, ClientID: "slow-auth", CleanStart: true})
+	select {
+	case <-a.entered:
+	case <-time.After(testutil.Timeout):
+		t.Fatalf("authenticator not called")
+	}
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*testutil.Timeout)
+		defer cancel()
+		done <- b.Shutdown(ctx)
+	}()
+	if got := c.ExpectClosed(testutil.Timeout); len(got) != 0 {
+		t.Fatalf("packets before the close: %+v", got)
+	}
+	close(a.release)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(2 * testutil.Timeout):
+		t.Fatalf("shutdown did not return")
 	}
 }

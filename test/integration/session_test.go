@@ -247,6 +247,7 @@ func TestSessionTakeover(t *testing.T) {
 }
 
 func takeover(t *testing.T, s *testutil.Server, watcher, pub *testutil.Raw, v byte, id string, clean1, clean2 bool) {
+	t.Helper()
 	expiry := func(clean bool) uint32 { return 60 * boolU32(v == packet.V5 && !clean) }
 	cp := sessConnect(id, clean1, expiry(clean1))
 	cp.WillFlag, cp.WillTopic, cp.WillPayload = true, "will/"+id, []byte("LWT")
