@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"testing"
+	"time"
 
 	mqtt3 "github.com/eclipse/paho.mqtt.golang"
 	"github.com/herald-mqtt/herald/internal/auth"
@@ -57,13 +58,15 @@ func TestAuthPasswordHashes(t *testing.T) {
 	}
 	s := testutil.RunServer(t, withUsers(false, users...))
 	for _, u := range users {
-		pw := "pw-" + u.Username
-		c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, login(u.Username+"5", u.Username, pw))
-		rawPingPong(t, c)
-		c, _ = testutil.ConnectRaw(t, s.TCP(), packet.V311, login(u.Username+"3", u.Username, pw))
+		pw, wait := "pw-"+u.Username, testutil.Timeout
+		if slowHash(u.Algorithm) {
+			wait = slowHashTimeout
+		}
+		connackWithin(t, s.TCP(), packet.V5, login(u.Username+"5", u.Username, pw), packet.Success, wait)
+		c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, login(u.Username+"3", u.Username, pw)) // cached now
 		rawPingPong(t, c)
 		testutil.ConnectV3(t, s.TCP(), u.Username+"p", withCredentials(u.Username, pw))
-		refuse(t, s.TCP(), packet.V5, login("bad5", u.Username, pw+"x"), packet.BadUsernameOrPassword)
+		connackWithin(t, s.TCP(), packet.V5, login("bad5", u.Username, pw+"x"), packet.BadUsernameOrPassword, wait)
 		if !slowHash(u.Algorithm) {
 			refuse(t, s.TCP(), packet.V311, login("bad3", u.Username, pw+"x"), packet.V3BadUsernameOrPassword)
 		}
@@ -90,6 +93,31 @@ func TestAuthAnonymous(t *testing.T) {
 	if got := on.Broker().Metrics().Get(broker.MAuthenticationSuccessAnonymous); got != 3 {
 		t.Fatalf("authentication.success.anonymous = %d, want 3", got)
 	}
+}
+
+// slowHashTimeout bounds a CONNECT whose password check runs bcrypt or
+// PBKDF2: a second or more under the race detector, more on a busy machine.
+const slowHashTimeout = 30 * time.Second
+
+// connackWithin connects with p and expects CONNACK want within wait; a
+// successful connection answers PINGREQ, a refused one is closed.
+func connackWithin(t *testing.T, addr string, v byte, p *packet.Connect, want packet.ReasonCode, wait time.Duration) {
+	t.Helper()
+	c := testutil.DialRaw(t, addr, v)
+	p.ProtocolVersion = v
+	c.Send(p)
+	pk, err := c.Read(wait)
+	if err != nil {
+		t.Fatalf("%q: no CONNACK within %v: %v", p.Username, wait, err)
+	}
+	if ack, ok := pk.(*packet.Connack); !ok || ack.ReasonCode != want {
+		t.Fatalf("%q: got %+v, want CONNACK 0x%02x", p.Username, pk, byte(want))
+	}
+	if want == packet.Success {
+		rawPingPong(t, c)
+		return
+	}
+	expectSilentClose(t, c)
 }
 
 // slowHash reports whether verifying algorithm is costly (then cached after
