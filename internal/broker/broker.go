@@ -177,9 +177,10 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// kick disconnects a client from the server side.
+// kick disconnects a client from the server side. It may run on any
+// goroutine, also while the client's CONNECT is being handled.
 func (c *client) kick(rc packet.ReasonCode) {
-	s := c.sess
+	s := c.attachedTo.Load()
 	if s == nil {
 		c.closeConn()
 		return

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,6 +39,9 @@ type client struct {
 	meta ConnMeta
 	info ClientInfo
 	sess *session // set once, at attach
+	// attachedTo is sess for goroutines other than the reader (Shutdown's
+	// kick), which may run while the CONNECT is being handled.
+	attachedTo atomic.Pointer[session]
 
 	// read side
 	rbuf       *[]byte
@@ -80,6 +84,7 @@ type client struct {
 	held     ring[*ackGroup]
 
 	closeOnce sync.Once
+	closed    atomic.Bool // set by closeConn
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so
@@ -121,7 +126,7 @@ func (c *client) process() error {
 		}
 		total := hn + fh.Remaining
 		if total > c.b.maxPacketSize() {
-			return errTooLarge(total)
+			return c.tooLarge(fh, buf[off+hn:], total)
 		}
 		if len(buf)-off < total {
 			need = total
@@ -137,6 +142,22 @@ func (c *client) process() error {
 	}
 	c.compact(off, need)
 	return nil
+}
+
+// tooLarge ends a connection whose packet exceeds mqtt.max_packet_size. A
+// first packet that is a v5 CONNECT gets CONNACK 0x95 first, as EMQX does;
+// the level is read from the start of its variable header (2-byte protocol
+// name length, the name, the level).
+func (c *client) tooLarge(fh packet.FixedHeader, head []byte, total int) error {
+	err := errTooLarge(total)
+	if c.connected || c.version != 0 || fh.Type != packet.CONNECT || len(head) < 2 {
+		return err
+	}
+	if n := int(head[0])<<8 | int(head[1]); len(head) > 2+n && head[2+n] == packet.V5 {
+		c.version = packet.V5
+		return c.refuse(packet.PacketTooLarge, err)
+	}
+	return err
 }
 
 // compact drops consumed bytes and makes room for a packet of need bytes.

@@ -70,7 +70,7 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 			return errors.Join(errRefused, cause)
 		}
 		rc = packet.V3ConnackCode(rc)
-		if v == 0 {
+		if v != packet.V31 && v != packet.V311 {
 			v = packet.V311 // unknown level: answer 0x01 in 3.1.1 form [MQTT-3.1.2-2]
 		}
 	}
@@ -257,6 +257,9 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 	if c.auth != nil {
 		c.reauth = &authExchange{method: c.auth.method, req: c.auth.req, state: c.auth.state}
 		c.auth = nil
+	}
+	if c.keepAlive == 0 {
+		_ = c.nc.SetReadDeadline(time.Time{}) // the idle timeout ends with CONNECT; keep alive 0: no deadline
 	}
 	c.refreshDeadline()
 	if c.b.cfg.MaxPublishRate > 0 {

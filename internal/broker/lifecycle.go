@@ -87,6 +87,7 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	s.attached.Store(true)
 	c.sess = s
 	c.w.self = s
+	c.attachedTo.Store(s)
 	s.discAt = 0
 	s.version = c.version
 	s.username = username

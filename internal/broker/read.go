@@ -34,9 +34,24 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 		c.w = new(work)
 		c.w.b, c.w.stripe = b, c.stripe
 		c.cleanup(c.serve())
-		return
+	} else {
+		c.serveBursts()
 	}
-	c.serveBursts()
+	c.awaitClose()
+}
+
+// awaitClose returns once the connection is closed, so that a last
+// DISCONNECT still being flushed is not cut off by a listener closing nc
+// when ServeConn returns. The flusher's write deadline bounds the wait.
+func (c *client) awaitClose() {
+	deadline := time.Now().Add(2 * closeDeadline)
+	for !c.closed.Load() {
+		if time.Now().After(deadline) {
+			c.closeConn()
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // setConnectDeadline bounds the wait for CONNECT (mqtt.idle_timeout).
