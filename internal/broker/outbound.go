@@ -165,8 +165,12 @@ func (c *client) flushNow() {
 	c.writing = 0
 	if c.outp == nil || len(*c.outp) == 0 {
 		c.flushing = false
+		closing := c.closing // a shutdown while we held the flushing role
 		c.releaseOut()
 		s.mu.Unlock()
+		if closing {
+			c.closeConn()
+		}
 		return
 	}
 	s.mu.Unlock()
