@@ -342,8 +342,36 @@ func (s *session) drain(w *work) {
 }
 
 // resend writes the inflight window again after a reconnect, PUBLISH with
-// DUP set and PUBREL as they were [MQTT-4.4.0-1]. Lock held.
-func (s *session) resend(w *work, c *client) { s.resendOlder(w, c, time.Now().UnixNano(), 0) }
+// DUP set and PUBREL as they were [MQTT-4.4.0-1]. A window larger than the
+// new connection's Receive Maximum is trimmed first: its newest unsent-again
+// PUBLISH entries go back to the front of the queue [MQTT-3.3.4-9]. Lock held.
+func (s *session) resend(w *work, c *client) {
+	s.trimWindow(c.recvMax)
+	s.resendOlder(w, c, time.Now().UnixNano(), 0)
+}
+
+// trimWindow re-queues the newest PUBLISH-state inflight entries until the
+// window holds at most limit entries. Lock held.
+func (s *session) trimWindow(limit int) {
+	excess := s.inflight.Len() - limit
+	if excess <= 0 {
+		return
+	}
+	var pubs []*QueueEntry
+	s.inflight.Each(func(e *QueueEntry) {
+		if e.State == StatePublish {
+			pubs = append(pubs, e)
+		}
+	})
+	for i := len(pubs) - 1; i >= 0 && excess > 0; i-- {
+		e := pubs[i]
+		s.inflight.Remove(e.PacketID)
+		e.State, e.PacketID = StateQueued, 0
+		s.queue.PushFront(e)
+		s.store(nil, e)
+		excess--
+	}
+}
 
 // resendOlder resends the inflight entries last sent at or before cutoff
 // (all of them for cutoff 0 ... now). Lock held.
