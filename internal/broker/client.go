@@ -74,6 +74,7 @@ type client struct {
 	held     ring[*ackGroup]
 
 	closeOnce sync.Once
+	closed    chan struct{} // closed by closeConn
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so
@@ -84,7 +85,7 @@ type ackGroup struct {
 }
 
 func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
-	c := &client{b: b, nc: nc, meta: meta}
+	c := &client{b: b, nc: nc, meta: meta, closed: make(chan struct{})}
 	c.info.Listener = meta.Listener
 	c.info.RemoteAddr = meta.RemoteAddr
 	c.w.init(b)
@@ -109,6 +110,20 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	defer b.conns.remove(c)
 	err := c.serve()
 	c.cleanup(err)
+	c.awaitClosed()
+}
+
+// awaitClosed waits until the flusher has written the last bytes (a v5
+// DISCONNECT) and closed the connection: the listener closes nc as soon as
+// ServeConn returns, which would cut the DISCONNECT off.
+func (c *client) awaitClosed() {
+	t := time.NewTimer(closeDeadline + time.Second)
+	defer t.Stop()
+	select {
+	case <-c.closed:
+	case <-t.C:
+		c.closeConn()
+	}
 }
 
 func (c *client) serve() error {
