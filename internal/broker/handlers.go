@@ -136,22 +136,22 @@ func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
 	c.w.tally.inc(MPacketsSent)
 	c.releaseResponses() // SUBACK before the retained messages
 	for i := range p.Subscriptions {
-		c.retainedOnSubscribe(&p.Subscriptions[i], codes[i], fresh[i])
+		c.retainedOnSubscribe(&p.Subscriptions[i], codes[i], fresh[i], subID)
 	}
 	return nil
 }
 
 // retainedOnSubscribe sends retained messages for a granted subscription as
-// its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11]; shared
-// subscriptions get none.
-func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool) {
+// its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11], with its
+// Subscription Identifier [MQTT-3.3.4-3]; shared subscriptions get none.
+func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool, subID uint32) {
 	if rc.IsError() || sub.RetainHandling == 2 || (sub.RetainHandling == 1 && !fresh) {
 		return
 	}
 	if strings.HasPrefix(sub.Filter, "$share/") || strings.HasPrefix(sub.Filter, "$queue/") {
 		return
 	}
-	o := subOpts{qos: byte(rc), rap: true}
+	o := subOpts{qos: byte(rc), rap: true, id: subID}
 	c.sess.sendRetained(&c.w, c.info.Mountpoint+sub.Filter, o)
 }
 
