@@ -175,10 +175,13 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		}
 		if c.pending() >= s.b.cfg.MaxOutboundBytes {
 			c.slowConsumer(w)
+			s.b.dropHook(s.id, in, DropSlowConsumer)
 			return
 		}
 		if c.writePublish(w, &in.tmpl, in.expiry, 0, retain, false, 0, ids, in.now) {
 			s.delivered(w, in)
+		} else {
+			s.b.dropHook(s.id, in, DropTooLarge)
 		}
 		return
 	}
@@ -195,10 +198,19 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 
 func (s *session) delivered(w *work, in *inbound) {
 	if hs := s.b.hooks.load(); len(hs.delivered) > 0 {
-		m := in.message()
-		for _, h := range hs.delivered {
-			h.OnDelivered(s.id, m)
-		}
+		hs.onDelivered(s.id, in.message())
+	}
+}
+
+// wrote runs the delivered hooks for a queued or inflight entry written for
+// the first time, or the dropped hooks when it was too large to send.
+func (s *session) wrote(e *QueueEntry, ok bool) {
+	hs := s.b.hooks.load()
+	switch {
+	case ok && len(hs.delivered) > 0:
+		hs.onDelivered(s.id, e.Msg)
+	case !ok:
+		hs.onDropped(s.id, e.Msg, DropTooLarge)
 	}
 }
 
@@ -220,7 +232,9 @@ func (c *client) slowConsumer(w *work) {
 func (s *session) send(w *work, c *client, e *QueueEntry, now int64, fresh bool) {
 	s.inflight.Add(e)
 	e.State = StatePublish
-	if !c.writeEntry(w, e, false, now) {
+	ok := c.writeEntry(w, e, false, now)
+	s.wrote(e, ok)
+	if !ok {
 		s.inflight.Remove(e.PacketID) // too large: as if delivered [MQTT-3.1.2-25]
 		if !fresh {
 			s.unstore(e)
@@ -329,7 +343,7 @@ func (s *session) drain(w *work) {
 		}
 		if e.QoS == 0 {
 			s.queuedQoS0--
-			c.writeEntry(w, e, false, now)
+			s.wrote(e, c.writeEntry(w, e, false, now))
 			continue
 		}
 		s.send(w, c, e, now, false)

@@ -49,6 +49,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	} else {
 		t.inc(MPacketsPublishDropped)
 		t.inc(MMessagesDropped)
+		c.dropRefused(tp, p, rc)
 		if rc == packet.NotAuthorized && c.b.cfg.AuthzDenyDisconnect {
 			return reasonErr(packet.NotAuthorized, "publish not authorized")
 		}
@@ -58,6 +59,17 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	}
 	c.ackPublish(p, rc)
 	return nil
+}
+
+// dropRefused runs the dropped hooks for a PUBLISH refused by authorization.
+func (c *client) dropRefused(tp []byte, p *packet.Publish, rc packet.ReasonCode) {
+	if rc != packet.NotAuthorized || len(c.b.hooks.load().dropped) == 0 {
+		return
+	}
+	in := inbound{qos: p.QoS, retain: p.Retain, now: time.Now().UnixNano(), from: c.info.ClientID, b: c.b}
+	in.tmpl = packet.Publish{Topic: tp, Payload: p.Payload, Props: p.Props}
+	forwardable(&in.tmpl.Props)
+	c.b.dropHook("", &in, DropNotAuthorized)
 }
 
 // releaseRel forgets an inbound QoS 2 packet id.
@@ -261,8 +273,10 @@ func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 	if hs := b.hooks.load(); len(hs.publish) > 0 {
 		m := in.message()
 		for _, h := range hs.publish {
+			orig := m
 			if m = h.OnPublish(ci, m); m == nil {
 				w.tally.inc(MMessagesDropped)
+				hs.onDropped("", orig, DropByHook)
 				return 0
 			}
 		}
@@ -280,6 +294,7 @@ func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 	if n == 0 {
 		w.tally.inc(MMessagesDroppedNoSubscribers)
 		w.tally.inc(MMessagesDropped)
+		b.dropHook("", in, DropNoSubscribers)
 	}
 	return n
 }
@@ -310,6 +325,7 @@ func (b *Broker) dispatch(w *work, in *inbound) int {
 		if mt.o.noLocal && mt.s.id == in.from {
 			w.tally.inc(MDeliveryDroppedNoLocal) // [MQTT-3.8.3-3]
 			w.tally.inc(MDeliveryDropped)
+			b.dropHook(mt.s.id, in, DropNoLocal)
 			continue
 		}
 		mt.s.deliver(w, in, mt)
