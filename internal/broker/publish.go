@@ -267,7 +267,8 @@ func (c *client) throttle(p *packet.Publish) {
 
 // route delivers a message to every matching subscriber, stores or deletes a
 // retained message, and forwards to the cluster. It returns the number of
-// deliveries. ci is the publishing client (nil for internal publishes).
+// matching subscribers (see dispatch). ci is the publishing client (nil for
+// internal publishes).
 func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 	w.tally.inc(MMessagesPublish)
 	if hs := b.hooks.load(); len(hs.publish) > 0 {
@@ -300,6 +301,8 @@ func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 }
 
 // dispatch matches the topic against the index and delivers to each target.
+// It returns the number of targets, those skipped for No Local included: the
+// message had subscribers (EMQX counts no_subscribers only without routes).
 func (b *Broker) dispatch(w *work, in *inbound) int {
 	w.matches = w.matches[:0]
 	plain := 0
@@ -319,7 +322,7 @@ func (b *Broker) dispatch(w *work, in *inbound) int {
 	if plain > 1 {
 		w.dedupe()
 	}
-	n := 0
+	n := len(w.matches)
 	for i := range w.matches {
 		mt := &w.matches[i]
 		if mt.o.noLocal && mt.s.id == in.from {
@@ -329,7 +332,6 @@ func (b *Broker) dispatch(w *work, in *inbound) int {
 			continue
 		}
 		mt.s.deliver(w, in, mt)
-		n++
 	}
 	clear(w.matches)
 	return n
