@@ -357,6 +357,8 @@ func (s *session) resend(w *work, c *client) {
 	s.inflight.Each(func(e *QueueEntry) {
 		if e.State == StatePubrel {
 			c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID})
+			w.tally.inc(MPacketsPubrelSent)
+			w.tally.inc(MPacketsSent)
 			return
 		}
 		c.writeEntry(w, e, true, now)

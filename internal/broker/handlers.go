@@ -63,6 +63,8 @@ func (s *session) pubrec(w *work, c *client, e *QueueEntry, a *packet.Ack) error
 			rel.ReasonCode = packet.PacketIdentifierNotFound
 		}
 		c.writePacket(w, rel)
+		w.tally.inc(MPacketsPubrelSent)
+		w.tally.inc(MPacketsSent)
 		return nil
 	}
 	if a.ReasonCode.IsError() { // the receiver refused it: the flow ends here [MQTT-4.3.3-?]
@@ -75,6 +77,7 @@ func (s *session) pubrec(w *work, c *client, e *QueueEntry, a *packet.Ack) error
 	}
 	c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID}) // [MQTT-4.3.3-4]
 	w.tally.inc(MPacketsPubrelSent)
+	w.tally.inc(MPacketsSent)
 	return nil
 }
 
@@ -374,5 +377,6 @@ func (c *client) handleAuth(fh packet.FixedHeader, body []byte) error {
 	}
 	c.queueResponse(reply)
 	c.w.tally.inc(MPacketsAuthSent)
+	c.w.tally.inc(MPacketsSent)
 	return nil
 }

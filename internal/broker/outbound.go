@@ -155,6 +155,7 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 		}
 		c.writePacket(nil, d)
 		c.b.metrics.Inc(MPacketsDisconnectSent)
+		c.b.metrics.Inc(MPacketsSent)
 	}
 	c.closing = true
 	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
