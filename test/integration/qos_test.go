@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -262,4 +263,44 @@ func TestQoSOrderPerTopic(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQoSHeldAckMemory: a subscriber that never acknowledges one QoS 1
+// message while acknowledging everything after it must not make the server
+// keep every message it delivered since: the server's heap stays bounded
+// (the in-process node's heap is measured after a GC).
+func TestQoSHeldAckMemory(t *testing.T) {
+	s := testutil.RunServer(t, psNoStore, func(c *config.Config) { c.MQTT.MaxMqueueLen = 0 })
+	c, _ := psRaw(t, s.TCP(), packet.V5, "held")
+	psRawSub(t, c, 1, 0, packet.Subscription{Filter: "held", QoS: 1})
+	s.Broker().Publish(&broker.Message{Topic: "held", QoS: 1, Payload: []byte("held")})
+	psExpectPub(t, c) // never acknowledged
+	before := psHeap()
+	const n, size = 10000, 2048
+	go func() {
+		for range n {
+			s.Broker().Publish(&broker.Message{Topic: "held", QoS: 1, Payload: make([]byte, size)})
+		}
+	}()
+	var acks []byte
+	for i := range n {
+		p := psExpectPub(t, c)
+		acks, _ = (&packet.Ack{PacketType: packet.PUBACK, PacketID: p.PacketID}).Append(acks, packet.V5)
+		if i%16 == 15 || i == n-1 {
+			c.SendBytes(acks)
+			acks = acks[:0]
+		}
+	}
+	psWaitMetric(t, s, "messages.acked", n)
+	if grown := int64(psHeap()) - int64(before); grown > n*size/4 {
+		t.Fatalf("heap grew by %d bytes after %d acknowledged messages of %d bytes", grown, n, size)
+	}
+}
+
+// psHeap returns the live heap after a garbage collection.
+func psHeap() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
 }
