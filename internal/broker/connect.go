@@ -286,7 +286,7 @@ func (c *client) setLimits(p *packet.Connect) {
 		return
 	}
 	if p.Props.Has(packet.PropReceiveMaximum) {
-		c.recvMax = min(c.recvMax, int(p.Props.ReceiveMaximum)) // [MQTT-3.3.4-7]
+		c.recvMax = min(c.recvMax, int(p.Props.ReceiveMaximum)) // [MQTT-3.3.4-9]
 	}
 	if p.Props.Has(packet.PropMaximumPacketSize) {
 		c.maxOut = int(p.Props.MaximumPacketSize)

@@ -171,7 +171,7 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 	if limit := c.relLimit(); limit > 0 && len(s.incoming) >= limit {
 		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, s.purgeRel(c.b.cfg.AwaitRelTimeout))
 		if len(s.incoming) >= limit {
-			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-9]
+			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-7]
 		}
 	}
 	if s.incoming == nil {
