@@ -280,6 +280,7 @@ func TestHooksPublishRewriteAndDrop(t *testing.T) {
 // large for the client [MQTT-3.1.2-25], queue full (mqtt.max_mqueue_len)
 // and expired [MQTT-3.3.2-5].
 func TestHooksDropped(t *testing.T) {
+	t.Parallel() // waits for an expiry
 	s := testutil.RunServer(t, psNoStore, func(c *config.Config) {
 		c.MQTT.MaxMqueueLen = 1
 		c.Authorization.Rules = []config.Rule{{Permission: "deny", Who: "all", Action: "publish", Topics: []string{"deny/#"}}}

@@ -96,6 +96,7 @@ func psExpiry(secs uint32) func(*packet.Publish) {
 // minus the time it waited [MQTT-3.3.2-6]. Checked for a queue behind a full
 // Receive Maximum window and for an offline session's queue.
 func TestPropsMessageExpiry(t *testing.T) {
+	t.Parallel() // waits for an expiry
 	s := testutil.RunServer(t, psNoStore)
 	slow, _ := psRaw(t, s.TCP(), packet.V5, "slow", func(p *packet.Connect) {
 		p.Props.ReceiveMaximum = 1

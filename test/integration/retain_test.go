@@ -139,6 +139,7 @@ func TestRetainWildcards(t *testing.T) {
 // Message Expiry Interval has passed [MQTT-3.3.2-5]; before that it is, with
 // the interval counted down [MQTT-3.3.2-6].
 func TestRetainMessageExpiry(t *testing.T) {
+	t.Parallel() // waits for an expiry
 	s := testutil.RunServer(t, psNoStore)
 	pub := psV5(t, s.TCP(), "pub")
 	expiry := uint32(1)
@@ -194,6 +195,7 @@ func TestRetainLimits(t *testing.T) {
 // TestRetainExpiryInterval: retainer.msg_expiry_interval expires retained
 // messages published without a Message Expiry Interval (EMQX retainer).
 func TestRetainExpiryInterval(t *testing.T) {
+	t.Parallel() // waits for an expiry
 	s := testutil.RunServer(t, psNoStore, func(c *config.Config) { c.Retainer.MsgExpiryInterval = time.Second })
 	pub := psV5(t, s.TCP(), "pub")
 	sent := time.Now()
