@@ -39,6 +39,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 			return err
 		}
 		if dup {
+			t.inc(MPacketsPublishInuse)
 			c.ackPublish(p, packet.Success) // [MQTT-4.3.3-10] no second delivery
 			return nil
 		}
