@@ -161,6 +161,7 @@ func TestQoS2ExactlyOnceInbound(t *testing.T) {
 			psExpectMsg(t, sub, tp, "second")
 		})
 	}
+	psWaitMetric(t, s, "packets.publish.inuse", 2) // EMQX counts the retransmissions there
 }
 
 // TestQoS2ExactlyOnceOutbound walks the broker's side of a QoS 2 delivery
