@@ -167,9 +167,11 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 }
 
 // deliverQoS0 writes a QoS 0 message at once, or queues it for an offline
-// persistent session. Lock held.
+// persistent session, or behind QoS 0 messages still queued from the time
+// the client was offline (they wait for the window to drain): a new message
+// must not overtake them [MQTT-4.6.0-5]. Lock held.
 func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
-	if c := s.conn; c != nil {
+	if c := s.conn; c != nil && s.queuedQoS0 == 0 {
 		if c.closing {
 			return
 		}
@@ -185,7 +187,7 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		}
 		return
 	}
-	if !s.persistent() || !s.b.cfg.MqueueStoreQoS0 {
+	if s.conn == nil && (!s.persistent() || !s.b.cfg.MqueueStoreQoS0) {
 		return
 	}
 	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
