@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,4 +305,41 @@ func psHeap() uint64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return ms.HeapAlloc
+}
+
+// TestQoSOrderAfterReconnect: QoS 0 messages queued for an offline session
+// and still queued behind a full Receive Maximum window after the client
+// comes back are not overtaken by new QoS 0 messages on the same topic
+// [MQTT-4.6.0-5, 4.6.0-6].
+func TestQoSOrderAfterReconnect(t *testing.T) {
+	s := testutil.RunServer(t, psNoStore)
+	opts := func(p *packet.Connect) {
+		p.Props.ReceiveMaximum = 1
+		p.Props.Set(packet.PropReceiveMaximum)
+		psSessionExpiry(60)(p)
+	}
+	c, _ := psRaw(t, s.TCP(), packet.V5, "order", opts)
+	psRawSub(t, c, 1, 0, packet.Subscription{Filter: "ord/#", QoS: 1})
+	c.Send(&packet.Disconnect{})
+	c.ExpectClosed(testutil.Timeout)
+	pub := psV5(t, s.TCP(), "pub")
+	psPub(t, pub, "ord/1", 1, "A")
+	psPub(t, pub, "ord/1", 1, "B")
+	psPub(t, pub, "ord/0", 0, "C")
+	c, _ = psRaw(t, s.TCP(), packet.V5, "order", opts, func(p *packet.Connect) { p.CleanStart = false })
+	a := psExpectPub(t, c)
+	psPub(t, pub, "ord/0", 0, "D")
+	psRawNone(t, c, 100*time.Millisecond) // D may not overtake C, which waits behind B
+	c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: a.PacketID})
+	var got []string
+	for range 3 {
+		p := psExpectPub(t, c)
+		got = append(got, string(p.Payload))
+		if p.QoS > 0 {
+			c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: p.PacketID})
+		}
+	}
+	if strings.Join(got, "") != "BCD" {
+		t.Fatalf("after A: %v, want B C D", got)
+	}
 }
