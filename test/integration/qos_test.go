@@ -326,8 +326,12 @@ func TestQoSOrderAfterReconnect(t *testing.T) {
 	psPub(t, pub, "ord/1", 1, "A")
 	psPub(t, pub, "ord/1", 1, "B")
 	psPub(t, pub, "ord/0", 0, "C")
+	psWaitMetric(t, s, "messages.received", 3) // C is queued before the client comes back
 	c, _ = psRaw(t, s.TCP(), packet.V5, "order", opts, func(p *packet.Connect) { p.CleanStart = false })
 	a := psExpectPub(t, c)
+	if string(a.Payload) != "A" {
+		t.Fatalf("first after reconnect: %q, want A", a.Payload)
+	}
 	psPub(t, pub, "ord/0", 0, "D")
 	psRawNone(t, c, 100*time.Millisecond) // D may not overtake C, which waits behind B
 	c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: a.PacketID})

@@ -74,7 +74,7 @@ func TestRetainStoreReplaceDelete(t *testing.T) {
 	if got := psRetained(t, s, packet.V5, "after", "r/#", 1); len(got) != 0 {
 		t.Fatalf("after delete: %+v", got)
 	}
-	psPub(t, pub, "r/b", 0, "", retain) // deleting nothing stores nothing
+	psPub(t, pub, "r/b", 1, "", retain) // deleting nothing stores nothing
 	psWaitRetainedCount(t, s, 0)
 }
 
