@@ -227,7 +227,7 @@ func (b *Broker) DiscardSession(clientID string) error {
 }
 
 // Publish routes a message from inside the node (the API, wills, $SYS). It
-// returns the number of deliveries.
+// returns the number of matching subscribers.
 func (b *Broker) Publish(m *Message) int {
 	if m.ID == 0 {
 		m.ID = b.nextMsgID()

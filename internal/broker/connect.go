@@ -83,6 +83,7 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 		c.writeDirect(buf)
 	}
 	c.b.metrics.Inc(MPacketsConnackSent)
+	c.b.metrics.Inc(MPacketsSent)
 	c.b.metrics.Inc(MPacketsConnackError)
 	if rc == packet.BadUsernameOrPassword || rc == packet.NotAuthorized || rc == packet.V3BadUsernameOrPassword || rc == packet.V3NotAuthorized {
 		c.b.metrics.Inc(MPacketsConnackAuthError)
@@ -236,6 +237,7 @@ func (c *client) authStep(step AuthStep, err error) error {
 	if buf, err := a.Append(nil, packet.V5); err == nil {
 		c.writeDirect(buf)
 		c.b.metrics.Inc(MPacketsAuthSent)
+		c.b.metrics.Inc(MPacketsSent)
 	}
 	return nil
 }
@@ -287,7 +289,7 @@ func (c *client) setLimits(p *packet.Connect) {
 		return
 	}
 	if p.Props.Has(packet.PropReceiveMaximum) {
-		c.recvMax = min(c.recvMax, int(p.Props.ReceiveMaximum)) // [MQTT-3.3.4-7]
+		c.recvMax = min(c.recvMax, int(p.Props.ReceiveMaximum)) // [MQTT-3.3.4-9]
 	}
 	if p.Props.Has(packet.PropMaximumPacketSize) {
 		c.maxOut = int(p.Props.MaximumPacketSize)

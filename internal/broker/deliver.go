@@ -170,22 +170,27 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 }
 
 // deliverQoS0 writes a QoS 0 message at once, or queues it for an offline
-// persistent session. Lock held.
+// persistent session, or behind QoS 0 messages still queued from the time
+// the client was offline (they wait for the window to drain): a new message
+// must not overtake them [MQTT-4.6.0-5]. Lock held.
 func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
-	if c := s.conn; c != nil {
+	if c := s.conn; c != nil && s.queuedQoS0 == 0 {
 		if c.closing {
 			return
 		}
 		if c.pending() >= s.b.cfg.MaxOutboundBytes {
 			c.slowConsumer(w)
+			s.b.dropHook(s.id, in, DropSlowConsumer)
 			return
 		}
 		if c.writePublish(w, &in.tmpl, in.expiry, 0, retain, false, 0, ids, in.now) {
 			s.delivered(w, in)
+		} else {
+			s.b.dropHook(s.id, in, DropTooLarge)
 		}
 		return
 	}
-	if !s.persistent() || !s.b.cfg.MqueueStoreQoS0 {
+	if s.conn == nil && (!s.persistent() || !s.b.cfg.MqueueStoreQoS0) {
 		return
 	}
 	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
@@ -198,10 +203,19 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 
 func (s *session) delivered(w *work, in *inbound) {
 	if hs := s.b.hooks.load(); len(hs.delivered) > 0 {
-		m := in.message()
-		for _, h := range hs.delivered {
-			h.OnDelivered(s.id, m)
-		}
+		hs.onDelivered(s.id, in.message())
+	}
+}
+
+// wrote runs the delivered hooks for a queued or inflight entry written for
+// the first time, or the dropped hooks when it was too large to send.
+func (s *session) wrote(e *QueueEntry, ok bool) {
+	hs := s.b.hooks.load()
+	switch {
+	case ok && len(hs.delivered) > 0:
+		hs.onDelivered(s.id, e.Msg)
+	case !ok:
+		hs.onDropped(s.id, e.Msg, DropTooLarge)
 	}
 }
 
@@ -224,7 +238,9 @@ func (s *session) send(w *work, c *client, e *QueueEntry, now int64, fresh bool)
 	s.inflight.Add(e)
 	e.State = StatePublish
 	e.sentAt = now
-	if !c.writeEntry(w, e, false, now) {
+	ok := c.writeEntry(w, e, false, now)
+	s.wrote(e, ok)
+	if !ok {
 		s.inflight.Remove(e.PacketID) // too large: as if delivered [MQTT-3.1.2-25]
 		if !fresh {
 			s.unstore(e)
@@ -333,7 +349,7 @@ func (s *session) drain(w *work) {
 		}
 		if e.QoS == 0 {
 			s.queuedQoS0--
-			c.writeEntry(w, e, false, now)
+			s.wrote(e, c.writeEntry(w, e, false, now))
 			continue
 		}
 		s.send(w, c, e, now, false)
@@ -383,6 +399,8 @@ func (s *session) resendOlder(w *work, c *client, now, before int64) {
 		e.sentAt = now
 		if e.State == StatePubrel {
 			c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID})
+			w.tally.inc(MPacketsPubrelSent)
+			w.tally.inc(MPacketsSent)
 			return
 		}
 		c.writeEntry(w, e, true, now)

@@ -64,6 +64,8 @@ func (s *session) pubrec(w *work, c *client, e *QueueEntry, a *packet.Ack) error
 			rel.ReasonCode = packet.PacketIdentifierNotFound
 		}
 		c.writePacket(w, rel)
+		w.tally.inc(MPacketsPubrelSent)
+		w.tally.inc(MPacketsSent)
 		return nil
 	}
 	if a.ReasonCode.IsError() { // the receiver refused it: the flow ends here [MQTT-4.3.3-?]
@@ -76,6 +78,7 @@ func (s *session) pubrec(w *work, c *client, e *QueueEntry, a *packet.Ack) error
 	}
 	c.writePacket(w, &packet.Ack{PacketType: packet.PUBREL, PacketID: e.PacketID}) // [MQTT-4.3.3-4]
 	w.tally.inc(MPacketsPubrelSent)
+	w.tally.inc(MPacketsSent)
 	return nil
 }
 
@@ -137,22 +140,22 @@ func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
 	c.w.tally.inc(MPacketsSent)
 	c.releaseResponses() // SUBACK before the retained messages
 	for i := range p.Subscriptions {
-		c.retainedOnSubscribe(&p.Subscriptions[i], codes[i], fresh[i])
+		c.retainedOnSubscribe(&p.Subscriptions[i], codes[i], fresh[i], subID)
 	}
 	return nil
 }
 
 // retainedOnSubscribe sends retained messages for a granted subscription as
-// its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11]; shared
-// subscriptions get none.
-func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool) {
+// its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11], with its
+// Subscription Identifier [MQTT-3.3.4-3]; shared subscriptions get none.
+func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool, subID uint32) {
 	if rc.IsError() || sub.RetainHandling == 2 || (sub.RetainHandling == 1 && !fresh) {
 		return
 	}
 	if strings.HasPrefix(sub.Filter, "$share/") || strings.HasPrefix(sub.Filter, "$queue/") {
 		return
 	}
-	o := subOpts{qos: byte(rc), rap: true}
+	o := subOpts{qos: byte(rc), rap: true, id: subID}
 	c.sess.sendRetained(c.w, c.info.Mountpoint+sub.Filter, o)
 }
 
@@ -375,5 +378,6 @@ func (c *client) handleAuth(fh packet.FixedHeader, body []byte) error {
 	}
 	c.queueResponse(reply)
 	c.w.tally.inc(MPacketsAuthSent)
+	c.w.tally.inc(MPacketsSent)
 	return nil
 }

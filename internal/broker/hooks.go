@@ -185,6 +185,20 @@ func (s *hookSet) onSession(clientID string, ev SessionEvent) {
 	}
 }
 
+func (s *hookSet) onDelivered(clientID string, m *Message) {
+	for _, k := range s.delivered {
+		k.OnDelivered(clientID, m)
+	}
+}
+
+// dropHook runs the dropped hooks for a message being routed, building the
+// message only when a hook is there to see it.
+func (b *Broker) dropHook(clientID string, in *inbound, why DropReason) {
+	if hs := b.hooks.load(); len(hs.dropped) > 0 {
+		hs.onDropped(clientID, in.message(), why)
+	}
+}
+
 func (s *hookSet) onDropped(clientID string, m *Message, why DropReason) {
 	for _, k := range s.dropped {
 		k.OnDropped(clientID, m, why)

@@ -6,7 +6,8 @@ const stateDone byte = 0xFF
 
 // inflight is a session's window of QoS 1/2 messages sent and not yet
 // completed, by packet id and in send order. Acks arrive mostly in order, so
-// removal marks the entry done and the ring head is popped lazily.
+// removal marks the entry done and the ring head is popped lazily; when done
+// entries pile up behind an unacknowledged one the ring is compacted.
 type inflight struct {
 	byID  map[uint16]*QueueEntry
 	order ring[*QueueEntry]
@@ -61,7 +62,23 @@ func (f *inflight) Remove(pid uint16) *QueueEntry {
 	for f.order.Len() > 0 && f.order.Peek().State == stateDone {
 		f.order.Pop()
 	}
+	if f.order.Len() > 2*len(f.byID)+64 {
+		f.compact() // an old entry is still unacknowledged: drop the done ones behind it
+	}
 	return e
+}
+
+// compact rebuilds the order ring with the live entries only, so entries
+// completed behind one that stays unacknowledged (and their messages) are
+// not kept. Amortised O(1) per removal.
+func (f *inflight) compact() {
+	var live ring[*QueueEntry]
+	for i := 0; i < f.order.Len(); i++ {
+		if e := f.order.At(i); e.State != stateDone {
+			live.Push(e)
+		}
+	}
+	f.order = live
 }
 
 // Each calls fn for every live entry in send order.

@@ -44,6 +44,7 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 	c.connected = true
 	c.writePacket(c.w, ack)
 	b.metrics.Inc(MPacketsConnackSent)
+	b.metrics.Inc(MPacketsSent)
 	b.metrics.Inc(MClientConnack)
 	for _, h := range b.hooks.load().connack {
 		h.OnConnack(&c.info, packet.Success)

@@ -70,6 +70,7 @@ func (c *client) writePacket(w *work, pk packet.Packet) {
 	if c.closing {
 		return
 	}
+	c.fit(pk)
 	buf := c.reserve(256)
 	out, err := pk.Append(buf, c.version)
 	if err != nil {
@@ -239,10 +240,44 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 		}
 		c.writePacket(nil, d)
 		c.b.metrics.Inc(MPacketsDisconnectSent)
+		c.b.metrics.Inc(MPacketsSent)
 	}
 	c.closing = true
 	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
 	c.wake(nil)
+}
+
+// fit drops the Reason String and User Properties of a response that would
+// otherwise exceed the client's Maximum Packet Size [MQTT-3.1.2-24; 3.4.2-2,
+// 3.9.2-1, 3.11.2-1, 3.14.2-3 and the like for the other packets].
+func (c *client) fit(pk packet.Packet) {
+	if c.maxOut == 0 {
+		return
+	}
+	pr := responseProps(pk)
+	if pr == nil || (!pr.Has(packet.PropReasonString) && len(pr.User) == 0) || pk.Size(c.version) <= c.maxOut {
+		return
+	}
+	pr.Clear(packet.PropReasonString)
+	pr.ReasonString, pr.User = nil, nil
+}
+
+// responseProps returns the properties of a packet that may carry a Reason
+// String, or nil.
+func responseProps(pk packet.Packet) *packet.Properties {
+	switch p := pk.(type) {
+	case *packet.Ack:
+		return &p.Props
+	case *packet.Suback:
+		return &p.Props
+	case *packet.Unsuback:
+		return &p.Props
+	case *packet.Disconnect:
+		return &p.Props
+	case *packet.Auth:
+		return &p.Props
+	}
+	return nil
 }
 
 // closeConn closes the network connection once.
@@ -257,6 +292,7 @@ func (c *client) closeConn() {
 // responses; they are written at the end of the batch, after any durable
 // commit the batch needs.
 func (c *client) queueResponse(pk packet.Packet) {
+	c.fit(pk)
 	out, err := pk.Append(c.w.resp, c.version)
 	if err == nil {
 		c.w.resp = out

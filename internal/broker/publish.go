@@ -39,6 +39,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 			return err
 		}
 		if dup {
+			t.inc(MPacketsPublishInuse)
 			c.ackPublish(p, packet.Success) // [MQTT-4.3.3-10] no second delivery
 			return nil
 		}
@@ -49,6 +50,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	} else {
 		t.inc(MPacketsPublishDropped)
 		t.inc(MMessagesDropped)
+		c.dropRefused(tp, p, rc)
 		if rc == packet.NotAuthorized && c.b.cfg.AuthzDenyDisconnect {
 			return reasonErr(packet.NotAuthorized, "publish not authorized")
 		}
@@ -58,6 +60,17 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	}
 	c.ackPublish(p, rc)
 	return nil
+}
+
+// dropRefused runs the dropped hooks for a PUBLISH refused by authorization.
+func (c *client) dropRefused(tp []byte, p *packet.Publish, rc packet.ReasonCode) {
+	if rc != packet.NotAuthorized || len(c.b.hooks.load().dropped) == 0 {
+		return
+	}
+	in := inbound{qos: p.QoS, retain: p.Retain, now: time.Now().UnixNano(), from: c.info.ClientID, b: c.b}
+	in.tmpl = packet.Publish{Topic: tp, Payload: p.Payload, Props: p.Props}
+	forwardable(&in.tmpl.Props)
+	c.b.dropHook("", &in, DropNotAuthorized)
 }
 
 // releaseRel forgets an inbound QoS 2 packet id.
@@ -159,7 +172,7 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 	if limit := c.relLimit(); limit > 0 && len(s.incoming) >= limit {
 		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, s.purgeRel(c.b.cfg.AwaitRelTimeout))
 		if len(s.incoming) >= limit {
-			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-9]
+			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-7]
 		}
 	}
 	if s.incoming == nil {
@@ -261,14 +274,17 @@ func (c *client) throttle(p *packet.Publish) {
 
 // route delivers a message to every matching subscriber, stores or deletes a
 // retained message, and forwards to the cluster. It returns the number of
-// deliveries. ci is the publishing client (nil for internal publishes).
+// matching subscribers (see dispatch). ci is the publishing client (nil for
+// internal publishes).
 func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 	w.tally.inc(MMessagesPublish)
 	if hs := b.hooks.load(); len(hs.publish) > 0 {
 		m := in.message()
 		for _, h := range hs.publish {
+			orig := m
 			if m = h.OnPublish(ci, m); m == nil {
 				w.tally.inc(MMessagesDropped)
+				hs.onDropped("", orig, DropByHook)
 				return 0
 			}
 		}
@@ -286,11 +302,14 @@ func (b *Broker) route(w *work, in *inbound, ci *ClientInfo) int {
 	if n == 0 {
 		w.tally.inc(MMessagesDroppedNoSubscribers)
 		w.tally.inc(MMessagesDropped)
+		b.dropHook("", in, DropNoSubscribers)
 	}
 	return n
 }
 
 // dispatch matches the topic against the index and delivers to each target.
+// It returns the number of targets, those skipped for No Local included: the
+// message had subscribers (EMQX counts no_subscribers only without routes).
 func (b *Broker) dispatch(w *work, in *inbound) int {
 	w.matches = w.matches[:0]
 	plain := 0
@@ -310,16 +329,16 @@ func (b *Broker) dispatch(w *work, in *inbound) int {
 	if plain > 1 {
 		w.dedupe()
 	}
-	n := 0
+	n := len(w.matches)
 	for i := range w.matches {
 		mt := &w.matches[i]
 		if mt.o.noLocal && mt.s.id == in.from {
 			w.tally.inc(MDeliveryDroppedNoLocal) // [MQTT-3.8.3-3]
 			w.tally.inc(MDeliveryDropped)
+			b.dropHook(mt.s.id, in, DropNoLocal)
 			continue
 		}
 		mt.s.deliver(w, in, mt)
-		n++
 	}
 	clear(w.matches)
 	return n

@@ -188,6 +188,7 @@ func (b *Broker) retainPublish(w *work, in *inbound) {
 	if !b.retained.set(m) {
 		b.stats.Retained.Add(1)
 	}
+	w.tally.inc(MMessagesRetained)
 	b.persist(w, StoreOp{Kind: OpPutRetained, Msg: m})
 }
 

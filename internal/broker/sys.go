@@ -7,14 +7,17 @@ import (
 	"time"
 )
 
-// sysLoop publishes the $SYS/brokers/<node>/... topics: version, uptime and
-// datetime every heartbeat, stats and metrics every sys interval.
+// sysLoop publishes the $SYS/brokers/<node>/... topics: uptime and datetime
+// every heartbeat; version, sysdescr, $SYS/brokers (retained, as EMQX's
+// emqx_sys does), stats and metrics at start and every sys interval.
 func (b *Broker) sysLoop() {
 	hb := newTicker(b.cfg.SysHeartbeat)
 	st := newTicker(b.cfg.SysInterval)
 	defer hb.Stop()
 	defer st.Stop()
-	b.sysStatic()
+	if b.cfg.SysInterval > 0 {
+		b.sysStatic()
+	}
 	for {
 		select {
 		case <-b.stop:
@@ -22,6 +25,7 @@ func (b *Broker) sysLoop() {
 		case <-hb.C:
 			b.sysHeartbeat()
 		case <-st.C:
+			b.sysStatic()
 			b.sysStats()
 		}
 	}
@@ -46,9 +50,11 @@ func (b *Broker) sysPublish(tp, payload string) {
 }
 
 func (b *Broker) sysStatic() {
-	b.sysPublish("$SYS/brokers", b.cfg.NodeName)
-	b.sysPublish(b.sysTopic("version"), Version)
-	b.sysPublish(b.sysTopic("sysdescr"), "Herald MQTT broker")
+	for tp, payload := range map[string]string{
+		"$SYS/brokers": b.cfg.NodeName, b.sysTopic("version"): Version, b.sysTopic("sysdescr"): "Herald MQTT broker",
+	} {
+		b.Publish(&Message{Topic: tp, Payload: []byte(payload), Retain: true})
+	}
 }
 
 func (b *Broker) sysHeartbeat() {
