@@ -114,8 +114,15 @@ type V3 struct {
 // t.Cleanup.
 func ConnectV3(t testing.TB, addr, clientID string, mutate ...func(*mqtt3.ClientOptions)) *V3 {
 	t.Helper()
+	return ConnectV3URL(t, "tcp://"+addr, clientID, mutate...)
+}
+
+// ConnectV3URL is ConnectV3 with a broker URL of any scheme paho.mqtt.golang
+// supports (tcp://, ssl://, ws://host/mqtt, wss://host/mqtt).
+func ConnectV3URL(t testing.TB, url, clientID string, mutate ...func(*mqtt3.ClientOptions)) *V3 {
+	t.Helper()
 	c := &V3{Msgs: make(chan mqtt3.Message, 1024)}
-	o := mqtt3.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).
+	o := mqtt3.NewClientOptions().AddBroker(url).SetClientID(clientID).
 		SetAutoReconnect(false).SetConnectRetry(false).SetProtocolVersion(4).
 		SetDefaultPublishHandler(func(_ mqtt3.Client, m mqtt3.Message) { c.Msgs <- m })
 	for _, m := range mutate {

@@ -27,6 +27,12 @@ func DialRaw(t testing.TB, addr string, version byte) *Raw {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	return WrapRaw(t, conn, version)
+}
+
+// WrapRaw makes a raw client of an open connection (TLS, WebSocket, a TCP
+// connection that sent a PROXY header); it is closed in t.Cleanup.
+func WrapRaw(t testing.TB, conn net.Conn, version byte) *Raw {
 	t.Cleanup(func() { conn.Close() })
 	return &Raw{t: t, Conn: conn, Version: version, r: bufio.NewReader(conn)}
 }
