@@ -74,6 +74,7 @@ type client struct {
 	held     ring[*ackGroup]
 
 	closeOnce sync.Once
+	closed    chan struct{} // closed by closeConn
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so
@@ -84,7 +85,7 @@ type ackGroup struct {
 }
 
 func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
-	c := &client{b: b, nc: nc, meta: meta}
+	c := &client{b: b, nc: nc, meta: meta, closed: make(chan struct{})}
 	c.info.Listener = meta.Listener
 	c.info.RemoteAddr = meta.RemoteAddr
 	c.w.init(b)
@@ -98,7 +99,9 @@ func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
 }
 
 // ServeConn runs one MQTT connection until it ends. It is the listener's
-// handler: it owns nc and closes it.
+// handler: it owns nc and closes it. It returns only once nc is closed, so
+// that a last DISCONNECT the flusher is still writing is not cut off by a
+// caller closing nc after the return.
 func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	if b.closing.Load() {
 		nc.Close()
@@ -109,6 +112,7 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	defer b.conns.remove(c)
 	err := c.serve()
 	c.cleanup(err)
+	<-c.closed // the flusher closes it within closeDeadline
 }
 
 func (c *client) serve() error {

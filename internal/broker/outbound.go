@@ -162,7 +162,10 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 
 // closeConn closes the network connection once.
 func (c *client) closeConn() {
-	c.closeOnce.Do(func() { _ = c.nc.Close() })
+	c.closeOnce.Do(func() {
+		_ = c.nc.Close()
+		close(c.closed)
+	})
 }
 
 // queueResponse appends a response (PUBACK, SUBACK, ...) to the read batch's
