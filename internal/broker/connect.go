@@ -258,6 +258,9 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 		c.reauth = &authExchange{method: c.auth.method, req: c.auth.req, state: c.auth.state}
 		c.auth = nil
 	}
+	if c.keepAlive == 0 {
+		_ = c.nc.SetReadDeadline(time.Time{}) // lift mqtt.idle_timeout: no keep alive [MQTT-3.1.2-22]
+	}
 	c.refreshDeadline()
 	if c.b.cfg.MaxPublishRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(c.b.cfg.MaxPublishRate), max(c.b.cfg.PublishBurst, 1))
