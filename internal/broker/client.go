@@ -121,17 +121,42 @@ func (c *client) serve() error {
 		deadline = time.Now().Add(c.b.cfg.IdleTimeout)
 	}
 	_ = c.nc.SetReadDeadline(deadline)
+	resume := false
 	for {
-		if err := c.fill(); err != nil {
-			return err
+		if !resume {
+			if err := c.fill(); err != nil {
+				return err
+			}
 		}
 		err := c.process()
 		c.endBatch()
 		if err != nil {
 			return err
 		}
+		resume = c.pause() && c.rlen > 0
 		c.refreshDeadline()
 	}
+}
+
+// pause applies the publish-rate throttle (mqtt.max_publish_rate): the
+// reader sleeps until the last publish's token is due before reading or
+// processing more, so TCP pushes back on the publisher. It reports whether
+// it slept to the end; shutdown or the connection closing cut it short.
+func (c *client) pause() bool {
+	d := c.w.sleep
+	if d <= 0 {
+		return false
+	}
+	c.w.sleep = 0
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-c.b.stop:
+	case <-c.closed:
+	}
+	return false
 }
 
 // refreshDeadline re-arms the keep alive deadline (1.5 x keep alive) after a
@@ -229,6 +254,9 @@ func (c *client) process() error {
 			return err
 		}
 		off += total
+		if c.w.sleep > 0 {
+			break // throttled: the rest waits until after the pause
+		}
 	}
 	c.compact(off, need)
 	return nil

@@ -245,11 +245,12 @@ func (c *client) ackPublish(p *packet.Publish, rc packet.ReasonCode) {
 	c.queueResponse(ack)
 }
 
-// throttle applies the per-client publish rate: the reader sleeps before
-// reading more, so TCP pushes back on the publisher.
+// throttle applies the per-client publish rate: once the bucket is empty the
+// reader stops after this packet and sleeps until its token is due (see
+// pause), so TCP pushes back on the publisher.
 func (c *client) throttle(p *packet.Publish) {
 	if d := c.limiter.Reserve().Delay(); d > c.w.sleep {
-		c.w.sleep = min(d, time.Second)
+		c.w.sleep = d
 	}
 }
 
