@@ -4,22 +4,25 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/herald-mqtt/herald/internal/broker"
 )
 
 // Clients is a broker hook that records the ClientInfo of every connected
 // client (client id, username, remote address after PROXY protocol,
-// certificate fields), as the broker saw it once the client was connected.
+// certificate fields), as the broker saw it once the client was connected,
+// and the reason each connection ended.
 type Clients struct {
 	mu   sync.Mutex
 	seen map[string]broker.ClientInfo
+	gone map[string]error
 	name string
 }
 
 // RecordClients adds a Clients hook to s's broker.
 func RecordClients(s *Server) *Clients {
-	r := &Clients{seen: map[string]broker.ClientInfo{}, name: fmt.Sprintf("testutil.clients.%p", s)}
+	r := &Clients{seen: map[string]broker.ClientInfo{}, gone: map[string]error{}, name: fmt.Sprintf("testutil.clients.%p", s)}
 	s.Broker().Hooks().Add(r)
 	return r
 }
@@ -32,6 +35,30 @@ func (r *Clients) OnConnected(c *broker.ClientInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen[c.ClientID] = *c
+}
+
+// OnDisconnected implements broker.DisconnectedHook.
+func (r *Clients) OnDisconnected(c *broker.ClientInfo, reason error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.gone[c.ClientID] = reason
+}
+
+// Disconnected waits until the connection of the client with id has ended
+// and returns the reason the broker gave (nil for a normal DISCONNECT).
+func (r *Clients) Disconnected(t testing.TB, id string, within time.Duration) error {
+	t.Helper()
+	var reason error
+	Eventually(t, within, func() error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		var ok bool
+		if reason, ok = r.gone[id]; !ok {
+			return fmt.Errorf("client %q is still connected", id)
+		}
+		return nil
+	})
+	return reason
 }
 
 // Get waits until a client with id has connected and returns its info.
@@ -61,4 +88,7 @@ func (r *Clients) IDs() []string {
 	return ids
 }
 
-var _ broker.ConnectedHook = (*Clients)(nil)
+var (
+	_ broker.ConnectedHook    = (*Clients)(nil)
+	_ broker.DisconnectedHook = (*Clients)(nil)
+)
