@@ -176,3 +176,34 @@ func (c *V3) None(t testing.TB, d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+// SubscribeOK subscribes to filter at qos and fails unless it is granted.
+func (c *V5) SubscribeOK(t testing.TB, filter string, qos byte) {
+	t.Helper()
+	ack, err := c.Subscribe(Ctx(t), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos}}})
+	if err != nil {
+		t.Fatalf("subscribe %q: %v", filter, err)
+	}
+	if len(ack.Reasons) != 1 || ack.Reasons[0] != qos {
+		t.Fatalf("subscribe %q: reasons %v", filter, ack.Reasons)
+	}
+}
+
+// PublishRC publishes at QoS 1 and returns the PUBACK reason code.
+func (c *V5) PublishRC(t testing.TB, topic, payload string) byte {
+	t.Helper()
+	pr, err := c.Publish(Ctx(t), &paho.Publish{Topic: topic, QoS: 1, Payload: []byte(payload)})
+	if pr == nil {
+		t.Fatalf("publish %q: %v", topic, err)
+	}
+	return pr.ReasonCode
+}
+
+// Expect waits for the next message and checks its topic and payload.
+func (c *V5) Expect(t testing.TB, topic, payload string) {
+	t.Helper()
+	m := c.Next(t)
+	if m.Topic != topic || string(m.Payload) != payload {
+		t.Fatalf("got %q %q, want %q %q", m.Topic, m.Payload, topic, payload)
+	}
+}

@@ -14,40 +14,6 @@ import (
 	"github.com/herald-mqtt/herald/internal/testutil"
 )
 
-// rawConnect dials a raw v5 client and connects it with a clean start.
-func rawConnect(t *testing.T, addr, id string) (*testutil.Raw, *packet.Connack) {
-	t.Helper()
-	c := testutil.DialRaw(t, addr, packet.V5)
-	ack := c.Connect(&packet.Connect{ClientID: id, CleanStart: true})
-	if ack.ReasonCode != packet.Success {
-		t.Fatalf("CONNACK %#x for %q", ack.ReasonCode, id)
-	}
-	return c, ack
-}
-
-// rawSubscribe subscribes a raw client and returns the SUBACK codes.
-func rawSubscribe(t *testing.T, c *testutil.Raw, pid uint16, qos byte, filters ...string) []packet.ReasonCode {
-	t.Helper()
-	p := &packet.Subscribe{PacketID: pid}
-	for _, f := range filters {
-		p.Subscriptions = append(p.Subscriptions, packet.Subscription{Filter: f, QoS: qos})
-	}
-	c.Send(p)
-	ack := c.Expect(packet.SUBACK).(*packet.Suback)
-	if ack.PacketID != pid {
-		t.Fatalf("SUBACK for packet id %d, want %d", ack.PacketID, pid)
-	}
-	return ack.ReasonCodes
-}
-
-// rawNone asserts that nothing arrives on c within d.
-func rawNone(t *testing.T, c *testutil.Raw, d time.Duration) {
-	t.Helper()
-	if p, err := c.Read(d); err == nil {
-		t.Fatalf("unexpected %v %+v", p.Type(), p)
-	}
-}
-
 // TestLimitMaxConnections checks listeners.tcp.default.max_connections: the
 // N+1st connection is closed without a CONNACK, the N connected clients
 // keep working, and a freed slot can be used again (EMQX max_connections).
@@ -59,42 +25,20 @@ func TestLimitMaxConnections(t *testing.T) {
 	})
 	sub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "c1", CleanStart: true})
 	pub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "c2", CleanStart: true})
-	third, _ := rawConnect(t, s.TCP(), "c3")
-	subscribeV5(t, sub, "mc/#", 1)
+	third, _ := testutil.ConnectRaw(t, s.TCP(), "c3")
+	sub.SubscribeOK(t, "mc/#", 1)
 	extra := testutil.DialRaw(t, s.TCP(), packet.V5)
 	extra.Send(&packet.Connect{ProtocolVersion: packet.V5, ClientID: "c4", CleanStart: true})
 	if got := extra.ExpectClosed(testutil.Timeout); len(got) != 0 {
 		t.Fatalf("the connection over max_connections got %v", got)
 	}
-	publishRC(t, pub, "mc/a", "still here")
-	expectMsg(t, sub, "mc/a", "still here")
+	pub.PublishRC(t, "mc/a", "still here")
+	sub.Expect(t, "mc/a", "still here")
 	third.Send(&packet.Disconnect{})
 	third.ExpectClosed(testutil.Timeout)
 	testutil.Eventually(t, testutil.Timeout, func() error {
-		return tryConnect(s.TCP(), "c5")
+		return tryConnect(s.TCP(), "c5", time.Second)
 	})
-}
-
-// tryConnect makes one raw v5 connection attempt without failing the test.
-func tryConnect(addr, id string) error {
-	c, err := netDial(addr)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	b, _ := (&packet.Connect{ProtocolVersion: packet.V5, ClientID: id, CleanStart: true}).Append(nil, packet.V5)
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write(b); err != nil {
-		return err
-	}
-	p, err := packet.ReadPacket(c, packet.V5, 0)
-	if err != nil {
-		return fmt.Errorf("no CONNACK: %w", err)
-	}
-	if ack, ok := p.(*packet.Connack); !ok || ack.ReasonCode != 0 {
-		return fmt.Errorf("got %+v", p)
-	}
-	return nil
 }
 
 // TestLimitMaxConnRate checks listeners.tcp.default.max_conn_rate: with
@@ -108,7 +52,7 @@ func TestLimitMaxConnRate(t *testing.T) {
 	})
 	start := time.Now()
 	for i := range 50 {
-		if err := tryConnectWithin(s.TCP(), fmt.Sprint("r", i), 3*time.Second); err != nil {
+		if err := tryConnect(s.TCP(), fmt.Sprint("r", i), 3*time.Second); err != nil {
 			t.Fatalf("connection %d: %v", i, err)
 		}
 	}
@@ -117,8 +61,10 @@ func TestLimitMaxConnRate(t *testing.T) {
 	}
 }
 
-func tryConnectWithin(addr, id string, d time.Duration) error {
-	c, err := netDial(addr)
+// tryConnect makes one raw v5 connection attempt, waiting up to d for the
+// CONNACK, without failing the test.
+func tryConnect(addr, id string, d time.Duration) error {
+	c, err := net.DialTimeout("tcp", addr, d)
 	if err != nil {
 		return err
 	}
@@ -128,8 +74,12 @@ func tryConnectWithin(addr, id string, d time.Duration) error {
 	if _, err := c.Write(b); err != nil {
 		return err
 	}
-	if _, err := packet.ReadPacket(c, packet.V5, 0); err != nil {
+	p, err := packet.ReadPacket(c, packet.V5, 0)
+	if err != nil {
 		return fmt.Errorf("no CONNACK: %w", err)
+	}
+	if ack, ok := p.(*packet.Connack); !ok || ack.ReasonCode != 0 {
+		return fmt.Errorf("got %+v", p)
 	}
 	return nil
 }
@@ -159,7 +109,7 @@ func TestLimitMaxPublishRate(t *testing.T) {
 	time.Sleep(1200 * time.Millisecond) // the flooder is now throttled
 	otherStart := time.Now()
 	for i := range 10 {
-		publishRC(t, other, "rate/b", fmt.Sprint(i))
+		other.PublishRC(t, "rate/b", fmt.Sprint(i))
 	}
 	otherTime := time.Since(otherStart)
 	wg.Wait()
@@ -179,7 +129,7 @@ func TestLimitMaxPublishRateFlood(t *testing.T) {
 		c.MQTT.MaxPublishRate = config.Rate{Count: 50, Per: time.Second}
 	})
 	sub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "counter", CleanStart: true})
-	subscribeV5(t, sub, "flood/#", 0)
+	sub.SubscribeOK(t, "flood/#", 0)
 	pub := testutil.DialRaw(t, s.TCP(), packet.V5)
 	pub.Connect(&packet.Connect{ClientID: "flooder", CleanStart: true})
 	payload := make([]byte, 10)
@@ -215,7 +165,7 @@ func TestLimitMaxPublishRateFlood(t *testing.T) {
 func TestLimitMaxTopicLevels(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MaxTopicLevels = 3 })
 	sub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "sub", CleanStart: true})
-	subscribeV5(t, sub, "#", 1)
+	sub.SubscribeOK(t, "#", 1)
 	ack, err := sub.Subscribe(testutil.Ctx(t), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{
 		{Topic: "a/b/c", QoS: 1}, {Topic: "a/b/c/d", QoS: 1}, {Topic: "a/+/+/#", QoS: 1},
 	}})
@@ -225,11 +175,11 @@ func TestLimitMaxTopicLevels(t *testing.T) {
 	if want := []byte{1, 0x8F, 0x8F}; string(ack.Reasons) != string(want) {
 		t.Fatalf("SUBACK %v, want %v", ack.Reasons, want)
 	}
-	if rc := publishRC(t, sub, "a/b/c/d", "deep"); rc != byte(packet.TopicNameInvalid) {
+	if rc := sub.PublishRC(t, "a/b/c/d", "deep"); rc != byte(packet.TopicNameInvalid) {
 		t.Fatalf("PUBACK %#x for a 4-level topic, want 0x90", rc)
 	}
-	publishRC(t, sub, "a/b/c", "ok")
-	expectMsg(t, sub, "a/b/c", "ok") // the deep one was not routed
+	sub.PublishRC(t, "a/b/c", "ok")
+	sub.Expect(t, "a/b/c", "ok") // the deep one was not routed
 	v3 := testutil.ConnectV3(t, s.TCP(), "v3")
 	tok := v3.Subscribe("a/b/c/d", 1, nil)
 	testutil.Wait(t, tok)
@@ -243,17 +193,17 @@ func TestLimitMaxTopicLevels(t *testing.T) {
 // re-subscribing an existing filter still works (EMQX max_subscriptions).
 func TestLimitMaxSubscriptions(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MaxSubscriptions = 2 })
-	c, _ := rawConnect(t, s.TCP(), "subs")
-	got := rawSubscribe(t, c, 1, 1, "s/1", "s/2", "s/3")
+	c, _ := testutil.ConnectRaw(t, s.TCP(), "subs")
+	got := c.Subscribe(1, 1, "s/1", "s/2", "s/3")
 	if want := []packet.ReasonCode{1, 1, packet.QuotaExceeded}; !equalCodes(got, want) {
 		t.Fatalf("SUBACK %v, want %v", got, want)
 	}
-	if got := rawSubscribe(t, c, 2, 0, "s/2"); !equalCodes(got, []packet.ReasonCode{0}) {
+	if got := c.Subscribe(2, 0, "s/2"); !equalCodes(got, []packet.ReasonCode{0}) {
 		t.Fatalf("re-subscribe: %v", got)
 	}
 	c.Send(&packet.Unsubscribe{PacketID: 3, Filters: []string{"s/1"}})
 	c.Expect(packet.UNSUBACK)
-	if got := rawSubscribe(t, c, 4, 1, "s/3"); !equalCodes(got, []packet.ReasonCode{1}) {
+	if got := c.Subscribe(4, 1, "s/3"); !equalCodes(got, []packet.ReasonCode{1}) {
 		t.Fatalf("after unsubscribe: %v", got)
 	}
 }
@@ -284,10 +234,10 @@ func TestLimitMaxInflight(t *testing.T) {
 			if ack := c.Connect(cp); ack.Props.ReceiveMaximum != 4 {
 				t.Fatalf("CONNACK Receive Maximum %d, want 4", ack.Props.ReceiveMaximum)
 			}
-			rawSubscribe(t, c, 1, 1, "inf/"+tc.name)
+			c.Subscribe(1, 1, "inf/"+tc.name)
 			pub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "pub-" + tc.name, CleanStart: true})
 			for i := range 10 {
-				publishRC(t, pub, "inf/"+tc.name, fmt.Sprint(i))
+				pub.PublishRC(t, "inf/"+tc.name, fmt.Sprint(i))
 			}
 			checkWindow(t, c, tc.window, 10)
 		})
@@ -302,7 +252,7 @@ func checkWindow(t *testing.T, c *testutil.Raw, window, total int) {
 	var unacked []uint16
 	for got := 0; got < total; {
 		if len(unacked) == window {
-			rawNone(t, c, 200*time.Millisecond)
+			c.None(200 * time.Millisecond)
 			c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: unacked[0]})
 			unacked = unacked[1:]
 		}
@@ -326,7 +276,7 @@ func TestLimitMaxMqueueLen(t *testing.T) {
 		return c
 	}
 	sub := connect()
-	subscribeV5(t, sub, "q/#", 1)
+	sub.SubscribeOK(t, "q/#", 1)
 	if err := sub.Disconnect(&paho.Disconnect{}); err != nil {
 		t.Fatalf("disconnect: %v", err)
 	}
@@ -338,14 +288,14 @@ func TestLimitMaxMqueueLen(t *testing.T) {
 		return nil
 	})
 	for i := range 8 {
-		publishRC(t, pub, "q/x", fmt.Sprint(i))
+		pub.PublishRC(t, "q/x", fmt.Sprint(i))
 	}
-	if n := metric(t, s, "delivery.dropped.queue_full"); n != 3 {
+	if n := s.Metric(t, "delivery.dropped.queue_full"); n != 3 {
 		t.Fatalf("delivery.dropped.queue_full = %d, want 3", n)
 	}
 	again := connect()
 	for i := 3; i < 8; i++ {
-		expectMsg(t, again, "q/x", fmt.Sprint(i))
+		again.Expect(t, "q/x", fmt.Sprint(i))
 	}
 	again.None(t, 200*time.Millisecond)
 }
@@ -357,7 +307,7 @@ func TestLimitMaxMqueueLen(t *testing.T) {
 // subscriber's own Maximum Packet Size [MQTT-3.1.2-24] [MQTT-3.1.2-25].
 func TestLimitMaxPacketSize(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MaxPacketSize = 1024 })
-	c, ack := rawConnect(t, s.TCP(), "big")
+	c, ack := testutil.ConnectRaw(t, s.TCP(), "big")
 	if !ack.Props.Has(packet.PropMaximumPacketSize) || ack.Props.MaximumPacketSize != 1024 {
 		t.Fatalf("CONNACK Maximum Packet Size %d", ack.Props.MaximumPacketSize)
 	}
@@ -370,7 +320,7 @@ func TestLimitMaxPacketSize(t *testing.T) {
 	c.Expect(packet.PUBACK)
 	over := &packet.Publish{Topic: []byte("mp/x"), QoS: 1, PacketID: 2, Payload: make([]byte, len(exact.Payload)+1)}
 	c.Send(over)
-	expectDisconnect(t, c, packet.PacketTooLarge)
+	c.ExpectDisconnect(packet.PacketTooLarge)
 
 	v3 := testutil.DialRaw(t, s.TCP(), packet.V311)
 	v3.Connect(&packet.Connect{ClientID: "big3", CleanStart: true})
@@ -391,29 +341,16 @@ func TestLimitClientMaxPacketSize(t *testing.T) {
 	cp.Props.MaximumPacketSize = 200
 	cp.Props.Set(packet.PropMaximumPacketSize)
 	c.Connect(cp)
-	rawSubscribe(t, c, 1, 1, "cmp/#")
+	c.Subscribe(1, 1, "cmp/#")
 	pub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "p", CleanStart: true})
-	publishRC(t, pub, "cmp/big", strings.Repeat("x", 300))
-	publishRC(t, pub, "cmp/small", "ok")
+	pub.PublishRC(t, "cmp/big", strings.Repeat("x", 300))
+	pub.PublishRC(t, "cmp/small", "ok")
 	p := c.Expect(packet.PUBLISH).(*packet.Publish)
 	if string(p.Payload) != "ok" {
 		t.Fatalf("got %q first; the 300-byte message should have been dropped", p.Payload)
 	}
-	if n := metric(t, s, "delivery.dropped.too_large"); n != 1 {
+	if n := s.Metric(t, "delivery.dropped.too_large"); n != 1 {
 		t.Fatalf("delivery.dropped.too_large = %d", n)
-	}
-}
-
-// expectDisconnect expects a DISCONNECT with rc, then the close.
-func expectDisconnect(t *testing.T, c *testutil.Raw, rc packet.ReasonCode) {
-	t.Helper()
-	got := c.ExpectClosed(testutil.Timeout)
-	if len(got) == 0 {
-		t.Fatalf("closed without DISCONNECT, want reason %#x", byte(rc))
-	}
-	d, ok := got[len(got)-1].(*packet.Disconnect)
-	if !ok || d.ReasonCode != rc {
-		t.Fatalf("last packet before close %+v, want DISCONNECT %#x", got[len(got)-1], byte(rc))
 	}
 }
 
@@ -422,7 +359,7 @@ func expectDisconnect(t *testing.T, c *testutil.Raw, rc packet.ReasonCode) {
 // client with keep alive 0 stays (EMQX idle_timeout).
 func TestLimitIdleTimeout(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.IdleTimeout = 500 * time.Millisecond })
-	connected, _ := rawConnect(t, s.TCP(), "stays")
+	connected, _ := testutil.ConnectRaw(t, s.TCP(), "stays")
 	start := time.Now()
 	silent := testutil.DialRaw(t, s.TCP(), packet.V5)
 	partial := testutil.DialRaw(t, s.TCP(), packet.V5)
@@ -436,19 +373,4 @@ func TestLimitIdleTimeout(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // past the idle timeout for the connected client too
 	connected.Send(&packet.Pingreq{})
 	connected.Expect(packet.PINGRESP)
-}
-
-// metric returns the broker counter with an EMQX name.
-func metric(t *testing.T, s *testutil.Server, name string) uint64 {
-	t.Helper()
-	v, ok := s.Broker().Metrics().Snapshot()[name]
-	if !ok {
-		t.Fatalf("no metric %q", name)
-	}
-	return v
-}
-
-// netDial dials addr over TCP with the test timeout.
-func netDial(addr string) (net.Conn, error) {
-	return net.DialTimeout("tcp", addr, testutil.Timeout)
 }

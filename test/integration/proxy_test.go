@@ -57,11 +57,11 @@ func checkProxied(t *testing.T, s *testutil.Server, rec *testutil.Clients, v byt
 	t.Helper()
 	ap := netip.MustParseAddrPort(src)
 	id := "proxied-" + ap.Addr().String()
-	c := connectWrapped(t, dialProxied(t, s.TCP(), v, ap), id)
+	c := connectV5Over(t, dialProxied(t, s.TCP(), v, ap), id)
 	if got := rec.Get(t, id).RemoteAddr; got != ap {
 		t.Fatalf("broker saw remote address %v, want %v from the PROXY v%d header", got, ap, v)
 	}
-	rc := publishRC(t, c, "proxy/x", "p")
+	rc := c.PublishRC(t, "proxy/x", "p")
 	if allowed && rc >= 0x80 {
 		t.Fatalf("publish from %v refused with %#x; the ipaddr rule should allow it", ap, rc)
 	}

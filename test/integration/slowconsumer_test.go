@@ -39,9 +39,9 @@ func newSlowConsumer(t *testing.T, mutate func(*config.Config)) *slowConsumerSet
 	x.rec = testutil.RecordClients(x.s)
 	x.slow = dialSmallBuffer(t, x.s.TCP())
 	x.slow.Connect(&packet.Connect{ClientID: "slow", CleanStart: true})
-	rawSubscribe(t, x.slow, 1, 0, "sc/#")
+	x.slow.Subscribe(1, 0, "sc/#")
 	fast, _ := testutil.ConnectV5(t, x.s.TCP(), &paho.Connect{ClientID: "fast", CleanStart: true})
-	subscribeV5(t, fast, "sc/#", 0)
+	fast.SubscribeOK(t, "sc/#", 0)
 	go func() {
 		for range fast.Msgs {
 			x.fast.Add(1)
@@ -112,9 +112,9 @@ func (x *slowConsumerSetup) fastGotAll(t *testing.T) {
 // other subscriber gets every one.
 func TestLimitSlowConsumerDrop(t *testing.T) {
 	x := newSlowConsumer(t, func(*config.Config) {})
-	x.publishUntil(t, func() bool { return metric(t, x.s, "delivery.dropped.qos0_msg") > 0 }, 50)
+	x.publishUntil(t, func() bool { return x.s.Metric(t, "delivery.dropped.qos0_msg") > 0 }, 50)
 	x.fastGotAll(t)
-	dropped := metric(t, x.s, "delivery.dropped.qos0_msg")
+	dropped := x.s.Metric(t, "delivery.dropped.qos0_msg")
 	// The slow one is still connected: it gets what was not dropped, then
 	// the PINGRESP.
 	x.slow.Send(&packet.Pingreq{})
@@ -132,7 +132,7 @@ func TestLimitSlowConsumerDrop(t *testing.T) {
 	if got+int(dropped) != x.sent || dropped == 0 {
 		t.Fatalf("slow consumer got %d, %d dropped, of %d sent", got, dropped, x.sent)
 	}
-	if n := metric(t, x.s, "overload_protection.slow_consumer.disconnect"); n != 0 {
+	if n := x.s.Metric(t, "overload_protection.slow_consumer.disconnect"); n != 0 {
 		t.Fatalf("slow consumer disconnected %d times under policy drop", n)
 	}
 }
@@ -142,7 +142,7 @@ func TestLimitSlowConsumerDrop(t *testing.T) {
 // it can still be written), and the other subscriber is unaffected.
 func TestLimitSlowConsumerDisconnect(t *testing.T) {
 	x := newSlowConsumer(t, func(c *config.Config) { c.MQTT.SlowConsumerPolicy = "disconnect" })
-	x.publishUntil(t, func() bool { return metric(t, x.s, "overload_protection.slow_consumer.disconnect") > 0 }, 20)
+	x.publishUntil(t, func() bool { return x.s.Metric(t, "overload_protection.slow_consumer.disconnect") > 0 }, 20)
 	reason := x.rec.Disconnected(t, "slow", 5*time.Second)
 	t.Logf("slow consumer disconnected: %v", reason)
 	x.fastGotAll(t)
@@ -159,7 +159,7 @@ func TestLimitSlowConsumerDisconnect(t *testing.T) {
 // full queues only drop QoS 0 messages (EMQX send_timeout).
 func TestLimitSendTimeout(t *testing.T) {
 	x := newSlowConsumer(t, func(c *config.Config) { c.MQTT.SendTimeout = time.Second })
-	x.publishUntil(t, func() bool { return metric(t, x.s, "delivery.dropped.qos0_msg") > 0 }, 0)
+	x.publishUntil(t, func() bool { return x.s.Metric(t, "delivery.dropped.qos0_msg") > 0 }, 0)
 	start := time.Now()
 	x.rec.Disconnected(t, "slow", 5*time.Second)
 	if el := time.Since(start); el > 3*time.Second {

@@ -53,37 +53,6 @@ func tlsConnect(t *testing.T, addr, id string, cfg *tls.Config) error {
 	return nil
 }
 
-// subscribeV5 subscribes c to filter at qos and fails unless granted.
-func subscribeV5(t *testing.T, c *testutil.V5, filter string, qos byte) {
-	t.Helper()
-	ack, err := c.Subscribe(testutil.Ctx(t), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos}}})
-	if err != nil {
-		t.Fatalf("subscribe %q: %v", filter, err)
-	}
-	if len(ack.Reasons) != 1 || ack.Reasons[0] != qos {
-		t.Fatalf("subscribe %q: reasons %v", filter, ack.Reasons)
-	}
-}
-
-// publishRC publishes at QoS 1 and returns the PUBACK reason code.
-func publishRC(t *testing.T, c *testutil.V5, topic, payload string) byte {
-	t.Helper()
-	pr, err := c.Publish(testutil.Ctx(t), &paho.Publish{Topic: topic, QoS: 1, Payload: []byte(payload)})
-	if pr == nil {
-		t.Fatalf("publish %q: %v", topic, err)
-	}
-	return pr.ReasonCode
-}
-
-// expectMsg waits for the next message on c and checks topic and payload.
-func expectMsg(t *testing.T, c *testutil.V5, topic, payload string) {
-	t.Helper()
-	m := c.Next(t)
-	if m.Topic != topic || string(m.Payload) != payload {
-		t.Fatalf("got %q %q, want %q %q", m.Topic, m.Payload, topic, payload)
-	}
-}
-
 func TestTransportTLSPahoV5(t *testing.T) {
 	pki := testutil.NewPKI(t)
 	s := testutil.RunServer(t, pki.UseTLS("verify_none", false))
@@ -92,23 +61,23 @@ func TestTransportTLSPahoV5(t *testing.T) {
 	if _, err := sub.Connect(testutil.Ctx(t), &paho.Connect{ClientID: "tls-sub", CleanStart: true}); err != nil {
 		t.Fatalf("connect over TLS: %v", err)
 	}
-	subscribeV5(t, sub, "tls/#", 1)
+	sub.SubscribeOK(t, "tls/#", 1)
 	pub := testutil.WrapV5(t, dialTLS(t, addr, pki.ClientConfig()))
 	if _, err := pub.Connect(testutil.Ctx(t), &paho.Connect{ClientID: "tls-pub", CleanStart: true}); err != nil {
 		t.Fatalf("connect over TLS: %v", err)
 	}
 	for i := range 20 {
-		if rc := publishRC(t, pub, "tls/a", fmt.Sprint(i)); rc != 0 {
+		if rc := pub.PublishRC(t, "tls/a", fmt.Sprint(i)); rc != 0 {
 			t.Fatalf("PUBACK reason %#x", rc)
 		}
 	}
 	for i := range 20 {
-		expectMsg(t, sub, "tls/a", fmt.Sprint(i))
+		sub.Expect(t, "tls/a", fmt.Sprint(i))
 	}
 	// Across transports: a plain TCP publisher reaches the TLS subscriber.
 	tcp, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "tcp-pub", CleanStart: true})
-	publishRC(t, tcp, "tls/b", "cross")
-	expectMsg(t, sub, "tls/b", "cross")
+	tcp.PublishRC(t, "tls/b", "cross")
+	sub.Expect(t, "tls/b", "cross")
 }
 
 func TestTransportTLSPahoV3(t *testing.T) {
@@ -211,10 +180,10 @@ func TestTransportTLSPeerCertAs(t *testing.T) {
 			if ci.Username != tc.wantUser || ci.ClientID != tc.wantID {
 				t.Fatalf("broker saw username %q client id %q, want %q %q", ci.Username, ci.ClientID, tc.wantUser, tc.wantID)
 			}
-			if rc := publishRC(t, c, "cert/a", "x"); rc >= 0x80 {
+			if rc := c.PublishRC(t, "cert/a", "x"); rc >= 0x80 {
 				t.Fatalf("publish allowed by the ACL rule for %q refused: %#x", tc.who, rc)
 			}
-			if rc := publishRC(t, c, "other/a", "x"); rc != byte(packet.NotAuthorized) {
+			if rc := c.PublishRC(t, "other/a", "x"); rc != byte(packet.NotAuthorized) {
 				t.Fatalf("publish outside the rule: reason %#x, want 0x87", rc)
 			}
 		})

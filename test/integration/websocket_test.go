@@ -42,18 +42,18 @@ func dialWSRaw(t *testing.T, url string, tlsCfg *tls.Config, protos ...string) *
 // and checks they all arrive in order.
 func roundTripV5(t *testing.T, sub, pub *testutil.V5, topic string, n int) {
 	t.Helper()
-	subscribeV5(t, sub, topic, 1)
+	sub.SubscribeOK(t, topic, 1)
 	for i := range n {
-		if rc := publishRC(t, pub, topic, fmt.Sprint(i)); rc >= 0x80 {
+		if rc := pub.PublishRC(t, topic, fmt.Sprint(i)); rc >= 0x80 {
 			t.Fatalf("PUBACK %#x", rc)
 		}
 	}
 	for i := range n {
-		expectMsg(t, sub, topic, fmt.Sprint(i))
+		sub.Expect(t, topic, fmt.Sprint(i))
 	}
 }
 
-func connectWrapped(t *testing.T, conn net.Conn, id string) *testutil.V5 {
+func connectV5Over(t *testing.T, conn net.Conn, id string) *testutil.V5 {
 	t.Helper()
 	c := testutil.WrapV5(t, conn)
 	if _, err := c.Connect(testutil.Ctx(t), &paho.Connect{ClientID: id, CleanStart: true}); err != nil {
@@ -71,7 +71,7 @@ func TestTransportWSPahoV5(t *testing.T) {
 	if proto != "mqtt" {
 		t.Fatalf("server chose subprotocol %q, want mqtt [MQTT-6.0.0-4]", proto)
 	}
-	ws := connectWrapped(t, conn, "ws-v5")
+	ws := connectV5Over(t, conn, "ws-v5")
 	tcp, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "tcp-v5", CleanStart: true})
 	roundTripV5(t, ws, tcp, "ws/in", 20)
 	roundTripV5(t, tcp, ws, "ws/out", 20)
@@ -131,16 +131,16 @@ func TestTransportWSS(t *testing.T) {
 	if proto != "mqtt" {
 		t.Fatalf("subprotocol %q", proto)
 	}
-	v5 := connectWrapped(t, conn, "wss-v5")
-	subscribeV5(t, v5, "wss/#", 1)
+	v5 := connectV5Over(t, conn, "wss-v5")
+	v5.SubscribeOK(t, "wss/#", 1)
 	v3 := testutil.ConnectV3URL(t, "wss://"+addr+"/mqtt", "wss-v3", func(o *mqtt3.ClientOptions) { o.SetTLSConfig(pki.ClientConfig()) })
 	testutil.Wait(t, v3.Subscribe("wss/#", 1, nil))
 	testutil.Wait(t, v3.Publish("wss/a", 1, false, "from-v3"))
-	expectMsg(t, v5, "wss/a", "from-v3")
+	v5.Expect(t, "wss/a", "from-v3")
 	if m := v3.Next(t); string(m.Payload()) != "from-v3" {
 		t.Fatalf("v3 got %q", m.Payload())
 	}
-	publishRC(t, v5, "wss/b", "from-v5")
+	v5.PublishRC(t, "wss/b", "from-v5")
 	if m := v3.Next(t); string(m.Payload()) != "from-v5" {
 		t.Fatalf("v3 got %q", m.Payload())
 	}
@@ -162,7 +162,7 @@ func TestTransportWSWrongPath(t *testing.T) {
 		}
 	}
 	conn, _ := dialWS(t, base+"/mqtt", nil, "mqtt")
-	connectWrapped(t, conn, "after-404")
+	connectV5Over(t, conn, "after-404")
 }
 
 // TestTransportWSTextFrame checks that a text message closes the connection
