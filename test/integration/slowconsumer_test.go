@@ -14,10 +14,12 @@ import (
 	"github.com/herald-mqtt/herald/internal/testutil"
 )
 
-// slowConsumerSetup is a node with a small mqtt.max_outbound_bytes, a
+// slowConsumerSetup is a node with a small mqtt.max_outbound_bytes, a QoS 0
 // subscriber that stops reading (a 4 KB receive buffer, so the kernel
-// absorbs little), a fast subscriber counting what it receives and a
-// publisher.
+// absorbs little), a subscriber counting what it receives and a publisher.
+// The counting subscriber subscribes at QoS 1: at QoS 0 it too would, by
+// design, lose messages whenever the machine starves it long enough to lag
+// max_outbound_bytes behind.
 type slowConsumerSetup struct {
 	s    *testutil.Server
 	rec  *testutil.Clients
@@ -27,13 +29,16 @@ type slowConsumerSetup struct {
 	sent int
 }
 
-const slowPayload = 4096
+const (
+	slowPayload = 64 << 10 // 16 messages fill max_outbound_bytes
+	maxSlowSent = 500
+)
 
 func newSlowConsumer(t *testing.T, mutate func(*config.Config)) *slowConsumerSetup {
 	t.Helper()
 	x := &slowConsumerSetup{}
 	x.s = testutil.RunServer(t, func(c *config.Config) {
-		c.MQTT.MaxOutboundBytes, c.MQTT.MaxPacketSize = 256<<10, 64<<10
+		c.MQTT.MaxOutboundBytes, c.MQTT.MaxPacketSize = 1<<20, 128<<10
 		mutate(c)
 	})
 	x.rec = testutil.RecordClients(x.s)
@@ -41,7 +46,7 @@ func newSlowConsumer(t *testing.T, mutate func(*config.Config)) *slowConsumerSet
 	x.slow.Connect(&packet.Connect{ClientID: "slow", CleanStart: true})
 	x.slow.Subscribe(1, 0, "sc/#")
 	fast, _ := testutil.ConnectV5(t, x.s.TCP(), &paho.Connect{ClientID: "fast", CleanStart: true})
-	fast.SubscribeOK(t, "sc/#", 0)
+	fast.SubscribeOK(t, "sc/#", 1)
 	go func() {
 		for range fast.Msgs {
 			x.fast.Add(1)
@@ -72,8 +77,9 @@ func dialSmallBuffer(t *testing.T, addr string) *testutil.Raw {
 	return testutil.WrapRaw(t, conn, packet.V5)
 }
 
-// publishUntil publishes 4 KB messages (QoS 1, delivered at QoS 0) until
-// cond holds, then more more; it fails after 3000 messages.
+// publishUntil publishes 64 KB messages (QoS 1, delivered at QoS 0 to the
+// slow consumer) until cond holds, then more more; it fails after
+// maxSlowSent messages.
 func (x *slowConsumerSetup) publishUntil(t *testing.T, cond func() bool, more int) {
 	t.Helper()
 	payload := make([]byte, slowPayload)
@@ -84,13 +90,31 @@ func (x *slowConsumerSetup) publishUntil(t *testing.T, cond func() bool, more in
 		if extra >= 0 {
 			extra++
 		}
-		if x.sent >= 3000 {
+		if x.sent >= maxSlowSent {
 			t.Fatalf("condition not reached after %d messages", x.sent)
 		}
 		if _, err := x.pub.Publish(testutil.Ctx(t), &paho.Publish{Topic: "sc/x", QoS: 1, Payload: payload}); err != nil {
 			t.Fatalf("publish %d: %v", x.sent, err)
 		}
 		x.sent++
+	}
+}
+
+// fillSlow publishes until the slow consumer's socket takes no more bytes:
+// the kernel may absorb megabytes before that, and drops may start while a
+// large write is merely in progress, so it is full once every message
+// published a while after the last drop is dropped too.
+func (x *slowConsumerSetup) fillSlow(t *testing.T) {
+	t.Helper()
+	dropped := func() uint64 { return x.s.Metric(t, "delivery.dropped.qos0_msg") }
+	x.publishUntil(t, func() bool { return dropped() > 0 }, 0)
+	for {
+		time.Sleep(100 * time.Millisecond)
+		before := dropped()
+		x.publishUntil(t, func() bool { return true }, 3)
+		if dropped()-before == 3 {
+			return
+		}
 	}
 }
 
@@ -159,7 +183,7 @@ func TestLimitSlowConsumerDisconnect(t *testing.T) {
 // full queues only drop QoS 0 messages (EMQX send_timeout).
 func TestLimitSendTimeout(t *testing.T) {
 	x := newSlowConsumer(t, func(c *config.Config) { c.MQTT.SendTimeout = time.Second })
-	x.publishUntil(t, func() bool { return x.s.Metric(t, "delivery.dropped.qos0_msg") > 0 }, 0)
+	x.fillSlow(t)
 	start := time.Now()
 	x.rec.Disconnected(t, "slow", 5*time.Second)
 	if el := time.Since(start); el > 3*time.Second {
