@@ -16,6 +16,9 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	if err := packet.DecodePublish(fh, body, c.version, p); err != nil {
 		return err
 	}
+	if len(p.Props.SubscriptionIDs) > 0 {
+		return protoErr("Subscription Identifier in a PUBLISH from a client") // [MQTT-3.3.4-6]
+	}
 	t := &c.w.tally
 	t.inc(MPacketsPublishReceived)
 	t.inc(MMessagesReceived)
