@@ -70,7 +70,7 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 			return errors.Join(errRefused, cause)
 		}
 		rc = packet.V3ConnackCode(rc)
-		if v == 0 {
+		if v != packet.V31 && v != packet.V311 {
 			v = packet.V311 // unknown level: answer 0x01 in 3.1.1 form [MQTT-3.1.2-2]
 		}
 	}
