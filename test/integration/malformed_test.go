@@ -313,3 +313,81 @@ func TestMalformed(t *testing.T) {
 func contextTimeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), testutil.Timeout)
 }
+
+// connectCase is a CONNECT (or a first packet) and the CONNACK reason code
+// the broker must answer with before closing; noConnack means the
+// connection closes with nothing sent.
+type connectCase struct {
+	name      string
+	version   byte // the level the raw client decodes the answer with
+	raw       []byte
+	rc        packet.ReasonCode
+	noConnack bool
+}
+
+func connectV5Bytes(flags byte, props []byte, payload ...[]byte) []byte {
+	return wire(0x10, append([][]byte{wireStr("MQTT"), {5, flags}, wireU16(0), props}, payload...)...)
+}
+
+func connectV311Bytes(flags byte, payload ...[]byte) []byte {
+	return wire(0x10, append([][]byte{wireStr("MQTT"), {4, flags}, wireU16(0)}, payload...)...)
+}
+
+func malformedConnectCases() []connectCase {
+	id := wireStr("c")
+	will := [][]byte{id, noProps, wireStr("w"), wireStr("p")}
+	return []connectCase{
+		{"first-packet-publish [MQTT-3.1.0-1]", packet.V5, wire(0x30, wireStr("t"), noProps), 0, true},
+		{"first-packet-pingreq [MQTT-3.1.0-1]", packet.V311, []byte{0xC0, 0}, 0, true},
+		{"v5-reserved-flag [MQTT-3.1.2-3]", packet.V5, connectV5Bytes(0x03, noProps, id), rcMalformed, false},
+		{"v5-will-qos3 [MQTT-3.1.2-12]", packet.V5, connectV5Bytes(0x1E, noProps, will...), rcMalformed, false},
+		{"v5-will-qos-without-will [MQTT-3.1.2-11]", packet.V5, connectV5Bytes(0x0A, noProps, id), rcMalformed, false},
+		{"v5-will-retain-without-will [MQTT-3.1.2-13]", packet.V5, connectV5Bytes(0x22, noProps, id), rcMalformed, false},
+		{"v5-will-topic-wildcard [MQTT-3.3.2-2]", packet.V5, connectV5Bytes(0x06, noProps, id, noProps, wireStr("w/#"), wireStr("p")), packet.TopicNameInvalid, false},
+		{"v5-client-id-bad-utf8 [MQTT-1.5.4-1]", packet.V5, connectV5Bytes(0x02, noProps, wireStr("a\xC0\x80")), rcMalformed, false},
+		{"v5-client-id-nul [MQTT-1.5.4-2]", packet.V5, connectV5Bytes(0x02, noProps, wireStr("a\x00")), rcMalformed, false},
+		{"v5-prop-twice [3.1.2.11.2]", packet.V5, connectV5Bytes(0x02, wireProps(propU32(packet.PropSessionExpiry, 1), propU32(packet.PropSessionExpiry, 2)), id), rcProtocol, false},
+		{"v5-receive-maximum-0 [3.1.2.11.3]", packet.V5, connectV5Bytes(0x02, wireProps(propU16(packet.PropReceiveMaximum, 0)), id), rcProtocol, false},
+		{"v5-prop-not-for-connect [2.2.2.2]", packet.V5, connectV5Bytes(0x02, wireProps(propU16(packet.PropTopicAlias, 1)), id), rcMalformed, false},
+		{"v5-trailing-byte", packet.V5, connectV5Bytes(0x02, noProps, id, []byte{0}), rcMalformed, false},
+		{"v5-truncated", packet.V5, wire(0x10, wireStr("MQTT"), []byte{5}), rcMalformed, false},
+		{"level-6 [MQTT-3.1.2-2]", packet.V311, wire(0x10, wireStr("MQTT"), []byte{6, 2}, wireU16(0), id), packet.V3UnacceptableProtocolVersion, false},
+		{"protocol-name-MQTX [MQTT-3.1.2-1]", packet.V311, wire(0x10, wireStr("MQTX"), []byte{4, 2}, wireU16(0), id), packet.V3UnacceptableProtocolVersion, false},
+		{"v311-reserved-flag [MQTT-3.1.2-3]", packet.V311, connectV311Bytes(0x03, id), 0, true},
+		{"v311-will-qos3 [MQTT-3.1.2-14]", packet.V311, connectV311Bytes(0x1E, id, wireStr("w"), wireStr("p")), 0, true},
+		{"v311-password-without-username [MQTT-3.1.2-22]", packet.V311, connectV311Bytes(0x42, id, wireStr("p")), 0, true},
+		{"v311-empty-id-persistent [MQTT-3.1.3-8]", packet.V311, connectV311Bytes(0x00, wireStr("")), packet.V3IdentifierRejected, false},
+		{"v311-trailing-byte", packet.V311, connectV311Bytes(0x02, id, []byte{0}), 0, true},
+	}
+}
+
+// TestMalformedConnect sends malformed or refused CONNECT packets: a v5
+// client gets CONNACK with the reason code and the connection closes
+// [MQTT-3.2.2-7]; a 3.1.1 client gets the return code where 3.1.1 has one
+// [MQTT-3.2.2-5], else the connection just closes [MQTT-3.1.4-1].
+func TestMalformedConnect(t *testing.T) {
+	s := testutil.RunServer(t)
+	rec := testutil.RecordClients(s)
+	for _, tc := range malformedConnectCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			c := testutil.DialRaw(t, s.TCP(), tc.version)
+			c.SendBytes(tc.raw)
+			got := c.ExpectClosed(testutil.Timeout)
+			if tc.noConnack {
+				if len(got) != 0 {
+					t.Fatalf("got %v before the close, want nothing", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("got %v, want one CONNACK", got)
+			}
+			if ack, ok := got[0].(*packet.Connack); !ok || ack.ReasonCode != tc.rc {
+				t.Fatalf("got %+v, want CONNACK %#x", got[0], byte(tc.rc))
+			}
+		})
+	}
+	if ids := rec.IDs(); len(ids) != 0 {
+		t.Fatalf("clients connected: %v", ids)
+	}
+}
