@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -298,6 +299,7 @@ func TestMalformed(t *testing.T) {
 			}
 		})
 	}
+	t.Run("random-garbage", func(t *testing.T) { randomGarbage(t, s) })
 	if after := stream.sent.Load(); after <= before {
 		t.Fatalf("the stream made no progress during the barrage (%d then %d)", before, after)
 	}
@@ -312,6 +314,29 @@ func TestMalformed(t *testing.T) {
 
 func contextTimeout() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), testutil.Timeout)
+}
+
+// randomGarbage opens 200 connections that send a valid CONNECT and then
+// up to 300 random bytes, some starting with a valid PUBLISH or SUBSCRIBE
+// header byte, and close: whatever they decode to, the broker must survive.
+func randomGarbage(t *testing.T, s *testutil.Server) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	firsts := []byte{0x30, 0x32, 0x34, 0x82, 0xA2, 0x62, 0xE0, 0xF0}
+	for i := range 200 {
+		version := []byte{packet.V5, packet.V311, packet.V31}[i%3]
+		c := testutil.DialRaw(t, s.TCP(), version)
+		c.Connect(&packet.Connect{ClientID: fmt.Sprint("garbage-", i), CleanStart: true})
+		b := make([]byte, 1+rng.IntN(300))
+		for j := range b {
+			b[j] = byte(rng.Uint32())
+		}
+		if i%2 == 0 {
+			b[0] = firsts[rng.IntN(len(firsts))]
+		}
+		c.SendBytes(b)
+		_, _ = c.Read(5 * time.Millisecond)
+		c.Conn.Close()
+	}
 }
 
 // connectCase is a CONNECT (or a first packet) and the CONNACK reason code
