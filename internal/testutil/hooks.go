@@ -35,6 +35,7 @@ func (r *Clients) OnConnected(c *broker.ClientInfo) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen[c.ClientID] = *c
+	delete(r.gone, c.ClientID) // a new connection of the id
 }
 
 // OnDisconnected implements broker.DisconnectedHook.
@@ -44,8 +45,9 @@ func (r *Clients) OnDisconnected(c *broker.ClientInfo, reason error) {
 	r.gone[c.ClientID] = reason
 }
 
-// Disconnected waits until the connection of the client with id has ended
-// and returns the reason the broker gave (nil for a normal DISCONNECT).
+// Disconnected waits until the latest connection of the client with id
+// has ended and returns the reason the broker gave (nil for a normal
+// DISCONNECT).
 func (r *Clients) Disconnected(t testing.TB, id string, within time.Duration) error {
 	t.Helper()
 	var reason error

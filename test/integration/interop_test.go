@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,20 +57,53 @@ func mosqPub(t *testing.T, s *testutil.Server, version string, args ...string) {
 
 // mosqSub is a running mosquitto_sub.
 type mosqSub struct {
+	id     string
+	rec    *testutil.Clients
 	cmd    *exec.Cmd
-	out    bytes.Buffer
-	errOut bytes.Buffer
+	out    syncBuffer
+	errOut syncBuffer
 	done   chan error
 }
 
+// syncBuffer is a bytes.Buffer a process writes to while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// recorders holds one connection recorder per node.
+var recorders sync.Map // *testutil.Server -> *testutil.Clients
+
+func recorderOf(s *testutil.Server) *testutil.Clients {
+	if r, ok := recorders.Load(s); ok {
+		return r.(*testutil.Clients)
+	}
+	r, _ := recorders.LoadOrStore(s, testutil.RecordClients(s))
+	return r.(*testutil.Clients)
+}
+
 // startMosqSub starts mosquitto_sub with the client id id and waits until
-// the broker has its subscriptions (nsubs more than before).
+// the broker has its subscriptions (nsubs more than before; 0: no wait).
+// Earlier mosquitto_subs must have been waited for, so that no
+// subscription goes away meanwhile.
 func startMosqSub(t *testing.T, s *testutil.Server, version, id string, nsubs int, args ...string) *mosqSub {
 	t.Helper()
 	before := s.Broker().Stats().Subscriptions.Value()
 	ctx, cancel := context.WithTimeout(context.Background(), mosqTimeout)
 	t.Cleanup(cancel)
-	m := &mosqSub{done: make(chan error, 1)}
+	m := &mosqSub{id: id, rec: recorderOf(s), done: make(chan error, 1)}
 	all := append(append(mosqArgs(s, version), "-i", id), args...)
 	m.cmd = exec.CommandContext(ctx, mosqBin(t, "mosquitto_sub"), all...)
 	m.cmd.Stdout, m.cmd.Stderr = &m.out, &m.errOut
@@ -81,6 +115,9 @@ func startMosqSub(t *testing.T, s *testutil.Server, version, id string, nsubs in
 		_ = m.cmd.Process.Kill()
 		<-m.done
 	})
+	if nsubs == 0 {
+		return m
+	}
 	testutil.Eventually(t, mosqTimeout, func() error {
 		if n := s.Broker().Stats().Subscriptions.Value(); n < before+int64(nsubs) {
 			return fmt.Errorf("mosquitto_sub %s has not subscribed (stderr %q)", id, m.errOut.String())
@@ -90,8 +127,9 @@ func startMosqSub(t *testing.T, s *testutil.Server, version, id string, nsubs in
 	return m
 }
 
-// wait waits for mosquitto_sub to exit and returns its output lines; it
-// fails unless the exit status is want (0; 27 is mosquitto_sub's -W timeout).
+// wait waits for mosquitto_sub to exit, and for the broker to have ended
+// its connection, and returns its output lines; it fails unless the exit
+// status is want (0; 27 is mosquitto_sub's -W timeout).
 func (m *mosqSub) wait(t *testing.T, want int) []string {
 	t.Helper()
 	var err error
@@ -111,6 +149,7 @@ func (m *mosqSub) wait(t *testing.T, want int) []string {
 	if code != want {
 		t.Fatalf("mosquitto_sub exited %d, want %d: stdout %q stderr %q", code, want, m.out.String(), m.errOut.String())
 	}
+	m.rec.Disconnected(t, m.id, testutil.Timeout)
 	out := strings.TrimSpace(m.out.String())
 	if out == "" {
 		return nil
