@@ -252,7 +252,7 @@ func checkWindow(t *testing.T, c *testutil.Raw, window, total int) {
 	var unacked []uint16
 	for got := 0; got < total; {
 		if len(unacked) == window {
-			c.None(200 * time.Millisecond)
+			c.None(100 * time.Millisecond)
 			c.Send(&packet.Ack{PacketType: packet.PUBACK, PacketID: unacked[0]})
 			unacked = unacked[1:]
 		}
