@@ -95,7 +95,7 @@ func malformedFramingCases() []malformedCase {
 		{"remaining-length-not-minimal [MQTT-1.5.5-1]", []byte{0xC0, 0x80, 0x00}, rcMalformed, []byte{0xC0, 0x80, 0x00}},
 		{"remaining-length-over-max-packet-size [MQTT-3.2.2-15]", []byte{0x30, 0xFF, 0xFF, 0xFF, 0x7F}, packet.PacketTooLarge, []byte{0x30, 0xFF, 0xFF, 0xFF, 0x7F}},
 		{"remaining-length-2MB-no-body [MQTT-3.2.2-15]", []byte{0x30, 0x80, 0x80, 0x80, 0x01}, packet.PacketTooLarge, []byte{0x30, 0x80, 0x80, 0x80, 0x01}},
-		{"reserved-type-0 [MQTT-2.1.2]", []byte{0x00, 0x00}, rcMalformed, []byte{0x00, 0x00}},
+		{"reserved-type-0 [2.1.2]", []byte{0x00, 0x00}, rcMalformed, []byte{0x00, 0x00}},
 		{"subscribe-reserved-flags [MQTT-3.8.1-1]", wire(0x80, wireU16(1), noProps, wireStr("a"), []byte{0}), rcMalformed, wire(0x80, wireU16(1), wireStr("a"), []byte{0})},
 		{"unsubscribe-reserved-flags [MQTT-3.10.1-1]", wire(0xA0, wireU16(1), noProps, wireStr("a")), rcMalformed, wire(0xA0, wireU16(1), wireStr("a"))},
 		{"pubrel-reserved-flags [MQTT-3.6.1-1]", []byte{0x60, 2, 0, 1}, rcMalformed, []byte{0x60, 2, 0, 1}},
@@ -131,7 +131,7 @@ func malformedContentCases() []malformedCase {
 		{"unsubscribe-no-filters [MQTT-3.10.3-2]", wire(0xA2, wireU16(1), noProps), rcProtocol, wire(0xA2, wireU16(1))},
 		{"subscribe-filter-bad-utf8 [MQTT-3.8.3-1]", wire(0x82, wireU16(1), noProps, wireStr("\xFE"), []byte{0}), rcMalformed, wire(0x82, wireU16(1), wireStr("\xFE"), []byte{0})},
 		{"subscribe-options-reserved-bits [MQTT-3.8.3-5]", wire(0x82, wireU16(1), noProps, wireStr("a"), []byte{0x40}), rcMalformed, wire(0x82, wireU16(1), wireStr("a"), []byte{0x04})},
-		{"subscribe-options-qos3 [MQTT-3.8.3-5]", wire(0x82, wireU16(1), noProps, wireStr("a"), []byte{0x03}), rcProtocol, wire(0x82, wireU16(1), wireStr("a"), []byte{0x03})},
+		{"subscribe-options-qos3 [3.8.3.1]", wire(0x82, wireU16(1), noProps, wireStr("a"), []byte{0x03}), rcProtocol, wire(0x82, wireU16(1), wireStr("a"), []byte{0x03})},
 		{"subscribe-retain-handling-3", wire(0x82, wireU16(1), noProps, wireStr("a"), []byte{0x30}), rcProtocol, nil},
 		{"subscribe-no-local-shared [MQTT-3.8.3-4]", wire(0x82, wireU16(1), noProps, wireStr("$share/g/a"), []byte{0x04}), rcProtocol, nil},
 		{"puback-reason-not-for-puback [MQTT-3.4.2-1]", wire(0x40, wireU16(1), []byte{0x92}), rcProtocol, nil},
@@ -140,7 +140,7 @@ func malformedContentCases() []malformedCase {
 		{"server-packet-suback", wire(0x90, wireU16(1), noProps, []byte{0}), rcProtocol, []byte{0x90, 3, 0, 1, 0}},
 		{"server-packet-unsuback", wire(0xB0, wireU16(1), noProps, []byte{0}), rcProtocol, []byte{0xB0, 2, 0, 1}},
 		{"server-packet-pingresp", []byte{0xD0, 0}, rcProtocol, []byte{0xD0, 0}},
-		{"auth-without-method [MQTT-4.12.0-1]", []byte{0xF0, 0}, rcProtocol, []byte{0xF0, 0}},
+		{"auth-without-method [MQTT-4.12.0-7]", []byte{0xF0, 0}, rcProtocol, []byte{0xF0, 0}},
 	}
 }
 

@@ -53,6 +53,9 @@ func tlsConnect(t *testing.T, addr, id string, cfg *tls.Config) error {
 	return nil
 }
 
+// TestTransportTLSPahoV5 runs MQTT 5 over TLS (ssl listener, MQTT spec
+// section 5.4.9: TLS is the recommended transport) with paho.golang over a
+// tls.Conn, and across transports to a TCP client.
 func TestTransportTLSPahoV5(t *testing.T) {
 	pki := testutil.NewPKI(t)
 	s := testutil.RunServer(t, pki.UseTLS("verify_none", false))
@@ -80,6 +83,8 @@ func TestTransportTLSPahoV5(t *testing.T) {
 	sub.Expect(t, "tls/b", "cross")
 }
 
+// TestTransportTLSPahoV3 runs MQTT 3.1.1 over ssl:// with paho.mqtt.golang
+// at each QoS.
 func TestTransportTLSPahoV3(t *testing.T) {
 	pki := testutil.NewPKI(t)
 	s := testutil.RunServer(t, pki.UseTLS("verify_none", false))
@@ -96,6 +101,9 @@ func TestTransportTLSPahoV3(t *testing.T) {
 	}
 }
 
+// TestTransportTLSFailIfNoPeerCert mirrors EMQX ssl_options verify =
+// verify_peer with fail_if_no_peer_cert = true: no certificate or one from
+// another CA is refused, a certificate from cacertfile's CA is accepted.
 func TestTransportTLSFailIfNoPeerCert(t *testing.T) {
 	pki := testutil.NewPKI(t)
 	s := testutil.RunServer(t, pki.UseTLS("verify_peer", true))
@@ -118,6 +126,9 @@ func TestTransportTLSFailIfNoPeerCert(t *testing.T) {
 	c.Next(t)
 }
 
+// TestTransportTLSVerifyPeerOptionalCert mirrors EMQX verify_peer with
+// fail_if_no_peer_cert = false: a client without a certificate is
+// accepted, an untrusted one refused, a trusted one's subject recorded.
 func TestTransportTLSVerifyPeerOptionalCert(t *testing.T) {
 	pki := testutil.NewPKI(t)
 	s := testutil.RunServer(t, pki.UseTLS("verify_peer", false))
