@@ -22,7 +22,8 @@ type Clients struct {
 
 // RecordClients adds a Clients hook to s's broker.
 func RecordClients(s *Server) *Clients {
-	r := &Clients{seen: map[string]broker.ClientInfo{}, gone: map[string]error{}, name: fmt.Sprintf("testutil.clients.%p", s)}
+	r := &Clients{seen: map[string]broker.ClientInfo{}, gone: map[string]error{}}
+	r.name = fmt.Sprintf("testutil.clients.%p", r)
 	s.Broker().Hooks().Add(r)
 	return r
 }
