@@ -136,8 +136,8 @@ func (c *client) process() error {
 			return err
 		}
 		off += total
-		if c.w.stall != nil {
-			break // a subscriber is congested: wait before handling more
+		if c.w.stall != nil || c.w.sleep > 0 {
+			break // a congested subscriber or the publish rate: wait before handling more
 		}
 	}
 	c.compact(off, need)
@@ -227,6 +227,20 @@ func (c *client) endBatch() {
 	}
 	if d := c.w.sleep; d > 0 {
 		c.w.sleep = 0
-		time.Sleep(d)
+		c.pause(d)
+	}
+}
+
+// pause sleeps for the publish-rate throttle (mqtt.max_publish_rate) before
+// the reader handles or reads more, so TCP pushes back on the publisher.
+// Shutdown or the connection closing cut it short.
+func (c *client) pause(d time.Duration) {
+	end := time.Now().Add(d)
+	for !c.closed.Load() && !c.b.closing.Load() {
+		left := time.Until(end)
+		if left <= 0 {
+			return
+		}
+		time.Sleep(min(left, 50*time.Millisecond))
 	}
 }

@@ -16,6 +16,9 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	if err := packet.DecodePublish(fh, body, c.version, p); err != nil {
 		return err
 	}
+	if len(p.Props.SubscriptionIDs) > 0 {
+		return protoErr("Subscription Identifier in a PUBLISH from a client") // [MQTT-3.3.4-6]
+	}
 	t := &c.w.tally
 	t.inc(MPacketsPublishReceived)
 	t.inc(MMessagesReceived)
@@ -264,11 +267,12 @@ func (c *client) ackPublish(p *packet.Publish, rc packet.ReasonCode) {
 	c.queueResponse(ack)
 }
 
-// throttle applies the per-client publish rate: the reader sleeps before
-// reading more, so TCP pushes back on the publisher.
+// throttle applies the per-client publish rate: once the bucket is empty the
+// reader stops after this packet and sleeps until its token is due (see
+// pause), so TCP pushes back on the publisher.
 func (c *client) throttle(p *packet.Publish) {
 	if d := c.limiter.Reserve().Delay(); d > c.w.sleep {
-		c.w.sleep = min(d, time.Second)
+		c.w.sleep = d
 	}
 }
 

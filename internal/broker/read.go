@@ -81,7 +81,7 @@ func (c *client) batch(n int) error {
 	for {
 		c.w.now = time.Now().UnixNano()
 		err := c.process()
-		stalled := c.w.stall != nil
+		stalled := c.w.stall != nil || c.w.sleep > 0
 		c.endBatch()
 		if err != nil {
 			return err

@@ -3,6 +3,7 @@ package testutil
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,6 +38,7 @@ func DialV5(t testing.TB, addr string) *V5 {
 func WrapV5(t testing.TB, conn net.Conn) *V5 {
 	t.Helper()
 	c := &V5{Conn: conn, Msgs: make(chan *paho.Publish, 1024), Disc: make(chan *paho.Disconnect, 1)}
+	var done atomic.Bool // the test has ended: paho may still route packets it had read
 	c.Client = paho.NewClient(paho.ClientConfig{
 		Conn: conn,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){
@@ -44,7 +46,9 @@ func WrapV5(t testing.TB, conn net.Conn) *V5 {
 				select {
 				case c.Msgs <- pr.Packet:
 				default:
-					t.Errorf("V5 client: message buffer full")
+					if !done.Load() {
+						t.Errorf("V5 client: message buffer full")
+					}
 				}
 				return true, nil
 			},
@@ -56,7 +60,10 @@ func WrapV5(t testing.TB, conn net.Conn) *V5 {
 			}
 		},
 	})
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() {
+		done.Store(true)
+		conn.Close()
+	})
 	return c
 }
 
@@ -114,8 +121,15 @@ type V3 struct {
 // t.Cleanup.
 func ConnectV3(t testing.TB, addr, clientID string, mutate ...func(*mqtt3.ClientOptions)) *V3 {
 	t.Helper()
+	return ConnectV3URL(t, "tcp://"+addr, clientID, mutate...)
+}
+
+// ConnectV3URL is ConnectV3 with a broker URL of any scheme paho.mqtt.golang
+// supports (tcp://, ssl://, ws://host/mqtt, wss://host/mqtt).
+func ConnectV3URL(t testing.TB, url, clientID string, mutate ...func(*mqtt3.ClientOptions)) *V3 {
+	t.Helper()
 	c := &V3{Msgs: make(chan mqtt3.Message, 1024)}
-	o := mqtt3.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).
+	o := mqtt3.NewClientOptions().AddBroker(url).SetClientID(clientID).
 		SetAutoReconnect(false).SetConnectRetry(false).SetProtocolVersion(4).
 		SetDefaultPublishHandler(func(_ mqtt3.Client, m mqtt3.Message) { c.Msgs <- m })
 	for _, m := range mutate {
@@ -160,5 +174,36 @@ func (c *V3) None(t testing.TB, d time.Duration) {
 	case m := <-c.Msgs:
 		t.Fatalf("unexpected message on %q: %q", m.Topic(), m.Payload())
 	case <-time.After(d):
+	}
+}
+
+// SubscribeOK subscribes to filter at qos and fails unless it is granted.
+func (c *V5) SubscribeOK(t testing.TB, filter string, qos byte) {
+	t.Helper()
+	ack, err := c.Subscribe(Ctx(t), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos}}})
+	if err != nil {
+		t.Fatalf("subscribe %q: %v", filter, err)
+	}
+	if len(ack.Reasons) != 1 || ack.Reasons[0] != qos {
+		t.Fatalf("subscribe %q: reasons %v", filter, ack.Reasons)
+	}
+}
+
+// PublishRC publishes at QoS 1 and returns the PUBACK reason code.
+func (c *V5) PublishRC(t testing.TB, topic, payload string) byte {
+	t.Helper()
+	pr, err := c.Publish(Ctx(t), &paho.Publish{Topic: topic, QoS: 1, Payload: []byte(payload)})
+	if pr == nil {
+		t.Fatalf("publish %q: %v", topic, err)
+	}
+	return pr.ReasonCode
+}
+
+// Expect waits for the next message and checks its topic and payload.
+func (c *V5) Expect(t testing.TB, topic, payload string) {
+	t.Helper()
+	m := c.Next(t)
+	if m.Topic != topic || string(m.Payload) != payload {
+		t.Fatalf("got %q %q, want %q %q", m.Topic, m.Payload, topic, payload)
 	}
 }

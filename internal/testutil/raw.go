@@ -27,6 +27,12 @@ func DialRaw(t testing.TB, addr string, version byte) *Raw {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
+	return WrapRaw(t, conn, version)
+}
+
+// WrapRaw makes a raw client of an open connection (TLS, WebSocket, a TCP
+// connection that sent a PROXY header); it is closed in t.Cleanup.
+func WrapRaw(t testing.TB, conn net.Conn, version byte) *Raw {
 	t.Cleanup(func() { conn.Close() })
 	return &Raw{t: t, Conn: conn, Version: version, r: bufio.NewReader(conn)}
 }
@@ -104,4 +110,54 @@ func (c *Raw) ExpectClosed(d time.Duration) []packet.Packet {
 func isReset(err error) bool {
 	var oe *net.OpError
 	return errors.As(err, &oe)
+}
+
+// ConnectRawV5 dials a raw v5 client and connects it with a clean start,
+// failing unless the CONNACK is a success.
+func ConnectRawV5(t testing.TB, addr, clientID string) (*Raw, *packet.Connack) {
+	t.Helper()
+	c := DialRaw(t, addr, packet.V5)
+	ack := c.Connect(&packet.Connect{ClientID: clientID, CleanStart: true})
+	if ack.ReasonCode != packet.Success {
+		t.Fatalf("CONNACK %#x for %q", byte(ack.ReasonCode), clientID)
+	}
+	return c, ack
+}
+
+// SubscribeCodes sends a SUBSCRIBE with the filters at qos and returns the
+// SUBACK reason codes.
+func (c *Raw) SubscribeCodes(pid uint16, qos byte, filters ...string) []packet.ReasonCode {
+	c.t.Helper()
+	p := &packet.Subscribe{PacketID: pid}
+	for _, f := range filters {
+		p.Subscriptions = append(p.Subscriptions, packet.Subscription{Filter: f, QoS: qos})
+	}
+	c.Send(p)
+	ack := c.Expect(packet.SUBACK).(*packet.Suback)
+	if ack.PacketID != pid {
+		c.t.Fatalf("SUBACK for packet id %d, want %d", ack.PacketID, pid)
+	}
+	return ack.ReasonCodes
+}
+
+// None asserts that no packet arrives within d.
+func (c *Raw) None(d time.Duration) {
+	c.t.Helper()
+	if p, err := c.Read(d); err == nil {
+		c.t.Fatalf("unexpected %v %+v", p.Type(), p)
+	}
+}
+
+// ExpectDisconnect expects a DISCONNECT with reason code rc as the last
+// packet before the server closes the connection.
+func (c *Raw) ExpectDisconnect(rc packet.ReasonCode) {
+	c.t.Helper()
+	got := c.ExpectClosed(Timeout)
+	if len(got) == 0 {
+		c.t.Fatalf("closed without DISCONNECT, want reason %#x", byte(rc))
+	}
+	d, ok := got[len(got)-1].(*packet.Disconnect)
+	if !ok || d.ReasonCode != rc {
+		c.t.Fatalf("last packet before close %+v, want DISCONNECT %#x", got[len(got)-1], byte(rc))
+	}
 }

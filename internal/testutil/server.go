@@ -124,3 +124,14 @@ func Eventually(t testing.TB, total time.Duration, cond func() error) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Metric returns the broker counter with an EMQX name
+// ("delivery.dropped.qos0_msg"), failing for an unknown name.
+func (s *Server) Metric(t testing.TB, name string) uint64 {
+	t.Helper()
+	v, ok := s.Broker().Metrics().Snapshot()[name]
+	if !ok {
+		t.Fatalf("no metric %q", name)
+	}
+	return v
+}

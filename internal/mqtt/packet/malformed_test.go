@@ -132,7 +132,7 @@ func malformedPublish() []bad {
 		{"publish-topic-beyond-body", V311, pk(0x30, u16(9), []byte("ab")), mal},
 		{"publish-topic-empty [MQTT-4.7.3-1]", V311, pk(0x30, str(""), []byte("x")), pro},
 		{"publish-v5-topic-empty-no-alias", V5, pk(0x30, str(""), props(), []byte("x")), pro},
-		{"publish-topic-alias-0 [MQTT-3.3.2-8]", V5, publishV5(props(pU16(PropTopicAlias, 0))), pro},
+		{"publish-topic-alias-0 [MQTT-3.3.2-8]", V5, publishV5(props(pU16(PropTopicAlias, 0))), TopicAliasInvalid},
 		{"publish-subscription-id-0", V5, publishV5(props(pSubID(0))), pro},
 		{"publish-subscription-id-5-bytes", V5, publishV5(props([]byte{0x0B, 0x80, 0x80, 0x80, 0x80, 0x01})), mal},
 		{"publish-subscription-id-not-minimal", V5, publishV5(props([]byte{0x0B, 0x81, 0x00})), mal},

@@ -165,14 +165,18 @@ func (p *Properties) readByte(r *reader, id PropID) error {
 	return p.once(id)
 }
 
-// readU16 reads a Two Byte Integer property. Receive Maximum 0 and Topic
-// Alias 0 [MQTT-3.3.2-8] are Protocol Errors.
+// readU16 reads a Two Byte Integer property. Receive Maximum 0 is a
+// Protocol Error; Topic Alias 0 [MQTT-3.3.2-8] is one that the receiver
+// answers with 0x94 Topic Alias invalid (section 3.3.4).
 func (p *Properties) readU16(r *reader, id PropID) error {
 	v, err := r.u16()
 	if err != nil {
 		return err
 	}
-	if v == 0 && (id == PropReceiveMaximum || id == PropTopicAlias) {
+	if v == 0 && id == PropTopicAlias {
+		return fmt.Errorf("%w: Topic Alias 0 [MQTT-3.3.2-8]", TopicAliasInvalid)
+	}
+	if v == 0 && id == PropReceiveMaximum {
 		return protocolErr("property 0x%02x value 0", byte(id))
 	}
 	*p.u16Field(id) = v
