@@ -245,14 +245,14 @@ func (c *client) authStep(step AuthStep, err error) error {
 // finishConnect sets the connection up, opens or resumes the session and
 // sends CONNACK.
 func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
+	if lo, ok := c.b.cfg.Listeners[c.meta.Listener]; ok {
+		c.info.Mountpoint = lo.Mountpoint // before the will, whose topic it prefixes
+	}
 	will, rc := c.buildWill(p)
 	if rc != packet.Success {
 		return c.refuse(rc, errors.New("will rejected"))
 	}
 	c.setLimits(p)
-	if lo, ok := c.b.cfg.Listeners[c.meta.Listener]; ok {
-		c.info.Mountpoint = lo.Mountpoint
-	}
 	expiry := c.sessionExpiry(p)
 	ack := c.connackFor(p, expiry, authData)
 	c.b.openSession(c, p.CleanStart, expiry, will, ack, c.info.Username)
