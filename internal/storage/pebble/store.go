@@ -187,7 +187,7 @@ func (s *Store) run() {
 		}
 		open := s.flush()
 		if periodic || !open {
-			s.syncWAL()
+			_ = s.syncWAL() // a failure is sticky: later commits get it
 		}
 		if !open {
 			return
@@ -198,16 +198,18 @@ func (s *Store) run() {
 // syncWAL fsyncs the WAL if writes were applied without a sync since the
 // last one. An empty LogData record with Sync is the cheapest way Pebble
 // offers to fsync the WAL.
-func (s *Store) syncWAL() {
+func (s *Store) syncWAL() error {
 	if !s.dirty {
-		return
+		return nil
 	}
 	if err := s.db.LogData(nil, pebbledb.Sync); err != nil {
-		s.fail(fmt.Errorf("pebble store: fsync: %w", err))
-		return
+		err = fmt.Errorf("pebble store: fsync: %w", err)
+		s.fail(err)
+		return err
 	}
 	s.dirty = false
 	s.stats.syncs.Add(1)
+	return nil
 }
 
 // Persistent reports that the store's data outlives Close (the
