@@ -92,17 +92,28 @@ func checkRetained(t testing.TB, got map[string]string, allowed map[string][]str
 	}
 }
 
-// retainedSnapshot subscribes a new client to filter at QoS 0 and returns
-// every retained message the broker sends for it, topic -> payload. A
-// PINGREQ sent after the SUBSCRIBE marks the end: the broker writes the
-// retained messages of a subscription before it handles the next packet.
+// retainedSnapshot returns the payloads of the retained messages matching
+// filter, by topic.
 func retainedSnapshot(t testing.TB, addr, filter string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for topic, p := range retainedPackets(t, addr, filter) {
+		got[topic] = string(p.Payload)
+	}
+	return got
+}
+
+// retainedPackets subscribes a new client to filter at QoS 0 and returns
+// every retained message the broker sends for it, by topic. A PINGREQ sent
+// after the SUBSCRIBE marks the end: the broker writes the retained messages
+// of a subscription before it handles the next packet.
+func retainedPackets(t testing.TB, addr, filter string) map[string]*packet.Publish {
 	t.Helper()
 	c, _ := connectRaw(t, addr, packet.V5, "snapshot", true, 0)
 	c.Send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: filter}}})
 	c.Send(&packet.Pingreq{})
 	c.Expect(packet.SUBACK)
-	got := map[string]string{}
+	got := map[string]*packet.Publish{}
 	for {
 		p, err := c.Read(testutil.Timeout)
 		if err != nil {
@@ -113,13 +124,13 @@ func retainedSnapshot(t testing.TB, addr, filter string) map[string]string {
 			_ = c.Conn.Close()
 			return got
 		case *packet.Publish:
-			if !p.Retain { // [MQTT-3.3.1-8]
+			if !p.Retain { // [MQTT-3.3.1-9]
 				t.Fatalf("retained message on %s without RETAIN", p.Topic)
 			}
 			if _, dup := got[string(p.Topic)]; dup {
 				t.Fatalf("two retained messages on %s", p.Topic)
 			}
-			got[string(p.Topic)] = string(p.Payload)
+			got[string(p.Topic)] = p
 		default:
 			t.Fatalf("unexpected %v", fmt.Sprint(p.Type()))
 		}
