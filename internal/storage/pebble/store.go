@@ -107,6 +107,9 @@ func openDB(dir string, log *slog.Logger) (db *pebbledb.DB, err error) {
 	}()
 	desc, err := pebbledb.Peek(dir, vfs.Default)
 	fresh := err != nil || !desc.Exists || desc.FormatMajorVersion < pebbledb.FormatWALSyncChunks
+	if !fresh {
+		reportWALTail(dir, log)
+	}
 	opts := &pebbledb.Options{FormatMajorVersion: pebbledb.FormatNewest, Logger: pebbleLogger{log}}
 	db, err = pebbledb.Open(dir, opts)
 	if err != nil || !fresh {
