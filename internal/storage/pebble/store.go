@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -80,6 +81,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %w", ErrOpen, err)
 	}
 	db, err := openDB(dir, opts.Logger)
+	if errors.Is(err, syscall.EWOULDBLOCK) { // Pebble's flock of LOCK
+		return nil, fmt.Errorf("%w %s: locked by another process (another node on this data dir?): %w", ErrOpen, dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dir, err)
 	}
