@@ -95,10 +95,11 @@ func persistentV3(t testing.TB, addr, id, filter string, qos byte) {
 	c.Disconnect(50)
 }
 
-// awaitV5Seqs reads c's messages until every seq of want has arrived.
-func awaitV5Seqs(t testing.TB, c *testutil.V5, want []int) {
+// awaitV5Seqs reads c's messages until every seq of want has arrived and
+// returns the count of every seq received.
+func awaitV5Seqs(t testing.TB, c *testutil.V5, want []int) map[int]int {
 	t.Helper()
-	awaitSeqs(t, "v5 session", want, func(idle <-chan time.Time) ([]byte, bool) {
+	return awaitSeqs(t, "v5 session", want, func(idle <-chan time.Time) ([]byte, bool) {
 		select {
 		case m := <-c.Msgs:
 			return m.Payload, true

@@ -98,6 +98,14 @@ type node struct {
 // t.Cleanup if the test has not stopped it.
 func startNode(t testing.TB, dir string, sets ...string) *node {
 	t.Helper()
+	n := newNode(t, dir, sets...)
+	n.Start()
+	return n
+}
+
+// newNode prepares a node without starting it.
+func newNode(t testing.TB, dir string, sets ...string) *node {
+	t.Helper()
 	n := &node{t: t, Dir: dir, Sets: sets, port: freePort(t)}
 	t.Cleanup(func() {
 		if n.running() {
@@ -107,7 +115,6 @@ func startNode(t testing.TB, dir string, sets ...string) *node {
 			t.Logf("herald output:\n%s", n.log.String())
 		}
 	})
-	n.Start()
 	return n
 }
 
