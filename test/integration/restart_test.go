@@ -135,6 +135,28 @@ func TestRestartInboundQoS2(t *testing.T) {
 	expectNothing(t, sub, 300*time.Millisecond)
 }
 
+// TestRestartSubscriptionOptions: a restored subscription keeps its options:
+// No Local [MQTT-3.8.3-3], Retain As Published [MQTT-3.3.1-12] and its
+// Subscription Identifier [MQTT-3.3.4-3].
+func TestRestartSubscriptionOptions(t *testing.T) {
+	s := testutil.RunServer(t)
+	sub, _ := connectRaw(t, s.TCP(), packet.V5, "opts", true, 3600)
+	sp := &packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "o/#", QoS: 1, NoLocal: true, RetainAsPublished: true}}}
+	sp.Props.SubscriptionIDs = []uint32{42}
+	sub.Send(sp)
+	sub.Expect(packet.SUBACK)
+
+	s = s.Restart(t)
+	sub, _ = connectRaw(t, s.TCP(), packet.V5, "opts", false, 3600)
+	sub.Send(&packet.Publish{QoS: 1, Topic: []byte("o/own"), PacketID: 1, Payload: []byte("own")})
+	expectAck(t, sub, packet.PUBACK, 1, packet.NoMatchingSubscribers)
+	publishRetained(t, s.TCP(), "o/other", "other")
+	p := expectPublish(t, sub, "o/other", 1, false)
+	if !p.Retain || len(p.Props.SubscriptionIDs) != 1 || p.Props.SubscriptionIDs[0] != 42 {
+		t.Fatalf("after restart got RETAIN %v, subscription ids %v; want RETAIN kept and id 42", p.Retain, p.Props.SubscriptionIDs)
+	}
+}
+
 // TestRestartNonPersistentSessionsGone: sessions with expiry 0 (v5) or
 // Clean Session 1 (3.1.1) end with their connection; a restart does not
 // bring them or their subscriptions back [MQTT-3.1.2-6].

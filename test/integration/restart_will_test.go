@@ -77,12 +77,18 @@ func TestRestartPendingWill(t *testing.T) {
 // and its will, whose delay is longer than the session, is published as the
 // session ends [MQTT-3.1.3-9]. Persistent watchers restored after the wills'
 // clients (their ids sort after them in the store) get both wills, once.
+// A queued message whose expiry passed meanwhile is not delivered; one
+// that has time left is, with the time left [MQTT-3.3.2-5, MQTT-3.3.2-6].
 func TestRestartTimersWhileDown(t *testing.T) {
 	s := testutil.RunServer(t)
 	const watchers = 8
 	for i := range watchers {
 		watchV5(t, s.TCP(), fmt.Sprintf("watcher-%02d", i), "will/#")
 	}
+	persistentV5(t, s.TCP(), "mx", "mexp/#", 1)
+	short, long := uint32(1), uint32(60)
+	publishV5(t, s.TCP(), &paho.Publish{Topic: "mexp/short", QoS: 1, Payload: []byte("s"), Properties: &paho.PublishProperties{MessageExpiry: &short}})
+	publishV5(t, s.TCP(), &paho.Publish{Topic: "mexp/long", QoS: 1, Payload: []byte("l"), Properties: &paho.PublishProperties{MessageExpiry: &long}})
 	connectWithWill(t, s.TCP(), "w", 60, 1, "will/delayed") // will after 1 s, session for 60 s
 	expirer := connectWithWill(t, s.TCP(), "x", 1, 30, "will/expired")
 	subscribeRaw(t, expirer, "exp/#", 1)
@@ -108,6 +114,13 @@ func TestRestartTimersWhileDown(t *testing.T) {
 	if _, ack := connectRaw(t, s.TCP(), packet.V5, "w", false, 60); !ack.SessionPresent {
 		t.Fatalf("session of %q (expiry 60 s) not present after restart", "w")
 	}
+	mx, _ := connectRaw(t, s.TCP(), packet.V5, "mx", false, 3600)
+	p := expectPublish(t, mx, "mexp/long", 1, false)
+	if left := p.Props.MessageExpiry; !p.Props.Has(packet.PropMessageExpiry) || left >= long || left < long-10 {
+		t.Fatalf("mexp/long delivered with Message Expiry Interval %d (present %v), want the time left", left, p.Props.Has(packet.PropMessageExpiry))
+	}
+	ackPublish(t, mx, p)
+	expectNothing(t, mx, 300*time.Millisecond) // mexp/short expired while the node was down
 }
 
 // receiveFor collects up to n messages of c, topic -> payload, for at most d.
