@@ -137,7 +137,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 
 // kick disconnects a client from the server side.
 func (c *client) kick(rc packet.ReasonCode) {
-	s := c.sess
+	s := c.shared.Load()
 	if s == nil {
 		c.closeConn()
 		return

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -39,6 +40,9 @@ type client struct {
 	meta ConnMeta
 	info ClientInfo
 	sess *session // set once, at attach
+	// shared is sess for goroutines other than the reader (Shutdown kicks
+	// every connection, attached or not).
+	shared atomic.Pointer[session]
 
 	// read side
 	rbuf      *[]byte

@@ -84,6 +84,7 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	s.conn = c
 	s.attached.Store(true)
 	c.sess = s
+	c.shared.Store(s)
 	s.discAt = 0
 	s.version = c.version
 	s.username = username
