@@ -167,7 +167,7 @@ func crashOnline(t *testing.T, qos byte) {
 	n := startNode(t, t.TempDir(), crashSets...)
 	sub, _ := connectRaw(t, n.Addr(), packet.V5, "slow", true, 3600)
 	subscribeRaw(t, sub, "t/#", qos)
-	slow := startSlowSubscriber(sub, 2*time.Millisecond)
+	slow := startSlowSubscriber(sub, 5*time.Millisecond)
 
 	pub, _ := connectRaw(t, n.Addr(), packet.V5, "pub", true, 0)
 	st := startStream(pub, streamConfig{QoS: qos, Total: crashTotal, Window: crashWindow}, crashKillAt)

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -14,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/herald-mqtt/herald/internal/testutil"
 )
 
 // The crash and restart tests run the real herald binary, built once per
@@ -169,20 +166,38 @@ func (n *node) Launch() {
 	}(n.done)
 }
 
-// Start launches the node and waits until it accepts MQTT connections.
+// Start launches the node and waits until it accepts MQTT connections. If
+// another process took the node's port meanwhile, it moves to a new one.
 func (n *node) Start() {
 	n.t.Helper()
-	mark := len(n.Log())
-	n.Launch()
-	testutil.Eventually(n.t, 30*time.Second, func() error {
+	for attempt := 1; ; attempt++ {
+		mark := len(n.Log())
+		n.Launch()
+		err := n.waitStarted(mark, 30*time.Second)
+		if err == nil {
+			return
+		}
+		if attempt < 3 && strings.Contains(n.Log()[mark:], "address already in use") {
+			n.port = freePort(n.t)
+			continue
+		}
+		n.t.Fatalf("%v:\n%s", err, n.Log()[mark:])
+	}
+}
+
+// waitStarted polls the log written since mark for the start message.
+func (n *node) waitStarted(mark int, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for !strings.Contains(n.Log()[mark:], "herald started") {
 		if !n.running() {
-			n.t.Fatalf("herald exited while starting (%v):\n%s", n.exit, n.Log()[mark:])
+			return fmt.Errorf("herald exited while starting (%v)", n.exit)
 		}
-		if !strings.Contains(n.Log()[mark:], "herald started") {
-			return errors.New("herald not started yet")
+		if time.Now().After(deadline) {
+			return fmt.Errorf("herald not started within %v", d)
 		}
-		return nil
-	})
+		time.Sleep(10 * time.Millisecond)
+	}
+	return nil
 }
 
 // Kill sends SIGKILL and waits for the process to die.

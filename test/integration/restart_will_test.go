@@ -46,7 +46,7 @@ func watchV5(t testing.TB, addr, id, filter string) *testutil.V5 {
 // that does not come back within its Will Delay Interval is published
 // [MQTT-3.1.2-8], and that of one that comes back is not [MQTT-3.1.3-9].
 func TestRestartPendingWill(t *testing.T) {
-	const delay = 2 * time.Second
+	const delay = 3 * time.Second
 	s := testutil.RunServer(t)
 	watchV5(t, s.TCP(), "watch", "will/#")
 	connectWithWill(t, s.TCP(), "gone", 60, uint32(delay/time.Second), "will/gone")
