@@ -85,7 +85,7 @@ func (c *client) handlePubrel(fh packet.FixedHeader, body []byte) error {
 		return err
 	}
 	c.w.tally.inc(MPacketsPubrelReceived)
-	ok := c.sess.releaseRel(a.PacketID)
+	ok := c.sess.releaseRel(&c.w, a.PacketID)
 	comp := &packet.Ack{PacketType: packet.PUBCOMP, PacketID: a.PacketID}
 	if !ok {
 		c.w.tally.inc(MPacketsPubrelMissed)
