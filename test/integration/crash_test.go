@@ -72,27 +72,34 @@ func v5Persistent(id string, clean bool) *paho.Connect {
 		Properties: &paho.ConnectProperties{SessionExpiryInterval: &expiry}}
 }
 
-// persistentV5 creates a v5 persistent session subscribed to filter and
-// disconnects it normally.
+// persistentV5 creates a v5 persistent session (expiry 3600) subscribed to
+// filter and disconnects it normally. It returns once the broker has closed
+// the connection: the session is offline from then on.
 func persistentV5(t testing.TB, addr, id, filter string, qos byte) {
 	t.Helper()
-	c, _ := testutil.ConnectV5(t, addr, v5Persistent(id, true))
-	sa, err := c.Subscribe(testutil.Ctx(t), &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: filter, QoS: qos}}})
-	if err != nil || len(sa.Reasons) != 1 || sa.Reasons[0] != qos {
-		t.Fatalf("subscribe %s: %v %+v", id, err, sa)
-	}
-	if err := c.Disconnect(&paho.Disconnect{ReasonCode: 0}); err != nil {
-		t.Fatalf("disconnect %s: %v", id, err)
-	}
+	c, _ := connectRaw(t, addr, packet.V5, id, true, 3600)
+	subscribeRaw(t, c, filter, qos)
+	disconnectRaw(t, c)
 }
 
-// persistentV3 creates a 3.1.1 Clean Session 0 session subscribed to filter
-// and disconnects it.
+// persistentV3 creates a 3.1.1 Clean Session 0 session, kept after the
+// connection [MQTT-3.1.2-4], subscribed to filter, and disconnects it.
 func persistentV3(t testing.TB, addr, id, filter string, qos byte) {
 	t.Helper()
-	c := testutil.ConnectV3(t, addr, id, func(o *mqtt3.ClientOptions) { o.SetCleanSession(false) })
-	testutil.Wait(t, c.Subscribe(filter, qos, nil)) // kept after the connection [MQTT-3.1.2-4]
-	c.Disconnect(50)
+	c, _ := connectRaw(t, addr, packet.V311, id, false, 0)
+	subscribeRaw(t, c, filter, qos)
+	disconnectRaw(t, c)
+}
+
+// disconnectRaw sends DISCONNECT and waits for the broker to close the
+// connection, which it does with the session lock held, after the session
+// is offline.
+func disconnectRaw(t testing.TB, c *testutil.Raw) {
+	t.Helper()
+	c.Send(&packet.Disconnect{})
+	if got := c.ExpectClosed(testutil.Timeout); len(got) != 0 {
+		t.Fatalf("after DISCONNECT got %+v", got)
+	}
 }
 
 // awaitV5Seqs reads c's messages until every seq of want has arrived and
