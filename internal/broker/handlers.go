@@ -89,7 +89,7 @@ func (c *client) handlePubrel(fh packet.FixedHeader, body []byte) error {
 		return err
 	}
 	c.w.tally.inc(MPacketsPubrelReceived)
-	ok := c.sess.releaseRel(a.PacketID)
+	ok := c.sess.releaseRel(c.w, a.PacketID)
 	comp := &packet.Ack{PacketType: packet.PUBCOMP, PacketID: a.PacketID}
 	if !ok {
 		c.w.tally.inc(MPacketsPubrelMissed)
@@ -253,7 +253,7 @@ func (c *client) handleUnsubscribe(fh packet.FixedHeader, body []byte) error {
 	ack := &packet.Unsuback{PacketID: p.PacketID}
 	for _, f := range p.Filters {
 		rc := packet.Success
-		if !c.sess.removeSub(f) {
+		if !c.sess.removeSub(c.w, f) {
 			rc = packet.NoSubscriptionExisted
 		} else {
 			c.b.unindex(c.sess, mounted(c.info.Mountpoint, f))
@@ -283,8 +283,10 @@ func mounted(mp, filter string) string {
 	return "$share/" + group + "/" + mp + real
 }
 
-// removeSub deletes a subscription from the session.
-func (s *session) removeSub(filter string) bool {
+// removeSub deletes a subscription from the session. For a durable session
+// the UNSUBACK waits until that is durable, so that a crash cannot bring
+// the subscription back [MQTT-3.10.4-2].
+func (s *session) removeSub(w *work, filter string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subs[filter]; !ok {
@@ -293,6 +295,7 @@ func (s *session) removeSub(filter string) bool {
 	delete(s.subs, filter)
 	if s.durable() {
 		s.b.store.Commit([]StoreOp{{Kind: OpDeleteSub, ClientID: s.id, Filter: filter}}, false, nil)
+		w.barrier = true
 	}
 	return true
 }

@@ -58,7 +58,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 			return reasonErr(packet.NotAuthorized, "publish not authorized")
 		}
 		if p.QoS == 2 {
-			c.sess.releaseRel(p.PacketID) // an error PUBREC ends the flow
+			c.sess.releaseRel(c.w, p.PacketID) // an error PUBREC ends the flow
 		}
 	}
 	c.ackPublish(p, rc)
@@ -76,8 +76,12 @@ func (c *client) dropRefused(tp []byte, p *packet.Publish, rc packet.ReasonCode)
 	c.b.dropHook("", &in, DropNotAuthorized)
 }
 
-// releaseRel forgets an inbound QoS 2 packet id.
-func (s *session) releaseRel(pid uint16) bool {
+// releaseRel forgets an inbound QoS 2 packet id. For a durable session, w's
+// acknowledgements (the PUBCOMP, or the error PUBREC, that frees the id)
+// wait until that is durable: a crash must not bring the id back, or a new
+// message reusing it would be taken for a retransmission and dropped
+// [MQTT-4.3.3-12].
+func (s *session) releaseRel(w *work, pid uint16) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.incoming[pid]; !ok {
@@ -86,6 +90,7 @@ func (s *session) releaseRel(pid uint16) bool {
 	delete(s.incoming, pid)
 	if s.durable() {
 		s.b.store.Commit([]StoreOp{{Kind: OpDeleteIncoming, ClientID: s.id, PacketID: pid}}, false, nil)
+		w.barrier = true
 	}
 	return true
 }

@@ -18,10 +18,12 @@ func (b *Broker) restore() error {
 		return err
 	}
 	now := time.Now().UnixNano()
-	var expired []*session
+	var expired, live []*session
 	err := b.store.LoadSessions(func(ls *LoadedSession) error {
-		if s := b.restoreSession(ls, now); s != nil && s.expiredAt(now) {
+		if s := b.restoreSession(ls, now); s.expiredAt(now) {
 			expired = append(expired, s)
+		} else {
+			live = append(live, s)
 		}
 		return nil
 	})
@@ -32,6 +34,13 @@ func (b *Broker) restore() error {
 		lk := b.ids.lock(s.id)
 		b.endSession(s, SessionTerminated)
 		lk.Unlock()
+	}
+	// Timers are armed once every session is back: a will that fell due
+	// while the node was down fires at once, and must find every subscriber.
+	for _, s := range live {
+		s.mu.Lock()
+		s.armTimers(now)
+		s.mu.Unlock()
 	}
 	return nil
 }
@@ -46,7 +55,7 @@ func (b *Broker) restoreRetained(m *Message) error {
 	return nil
 }
 
-// restoreSession rebuilds one offline session.
+// restoreSession rebuilds one offline session; restore arms its timers.
 func (b *Broker) restoreSession(ls *LoadedSession, now int64) *session {
 	r := &ls.Session
 	s := newSession(b, r.ClientID)
@@ -78,11 +87,6 @@ func (b *Broker) restoreSession(ls *LoadedSession, now int64) *session {
 	b.sessions.put(s)
 	b.registry.Claim(s.id)
 	b.stats.Sessions.Add(1)
-	s.mu.Lock()
-	if !s.expiredAt(now) {
-		s.armTimers(now)
-	}
-	s.mu.Unlock()
 	return s
 }
 

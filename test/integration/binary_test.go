@@ -18,50 +18,7 @@ import (
 	"github.com/herald-mqtt/herald/internal/testutil"
 )
 
-// The binary tests run cmd/herald, built once by TestMain.
-
-// heraldBin is the built binary; heraldBuildErr says why there is none.
-var (
-	heraldBin      string
-	heraldBuildErr error
-)
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "herald-integration-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "integration: temp dir:", err)
-		os.Exit(2)
-	}
-	heraldBin, heraldBuildErr = buildHerald(dir)
-	code := m.Run()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// buildHerald runs go build ./cmd/herald into dir.
-func buildHerald(dir string) (string, error) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-	}
-	out := filepath.Join(dir, "herald")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, gobin, "build", "-o", out, "github.com/herald-mqtt/herald/cmd/herald")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/herald: %w\n%s", err, b)
-	}
-	return out, nil
-}
-
-// heraldBinary returns the built binary or fails the test.
-func heraldBinary(t *testing.T) string {
-	t.Helper()
-	if heraldBuildErr != nil {
-		t.Fatalf("no herald binary: %v", heraldBuildErr)
-	}
-	return heraldBin
-}
+// The binary tests run cmd/herald, built once (see heraldBinary in node_test.go).
 
 // cleanEnv is the test's environment without HERALD_ variables, plus extra.
 func cleanEnv(extra ...string) []string {
@@ -108,7 +65,7 @@ func runHerald(t *testing.T, env []string, args ...string) (int, string, string)
 }
 
 // node is a herald process serving MQTT on addr.
-type node struct {
+type binNode struct {
 	cmd    *exec.Cmd
 	addr   string
 	stderr syncBuffer
@@ -117,9 +74,9 @@ type node struct {
 
 // startHerald starts the binary with args and waits until it accepts MQTT
 // connections on addr.
-func startHerald(t *testing.T, addr string, env []string, args ...string) *node {
+func startHerald(t *testing.T, addr string, env []string, args ...string) *binNode {
 	t.Helper()
-	n := &node{addr: addr, done: make(chan error, 1)}
+	n := &binNode{addr: addr, done: make(chan error, 1)}
 	n.cmd = exec.Command(heraldBinary(t), args...)
 	n.cmd.Env, n.cmd.Dir = env, t.TempDir()
 	n.cmd.Stderr = &n.stderr
@@ -144,7 +101,7 @@ func startHerald(t *testing.T, addr string, env []string, args ...string) *node 
 }
 
 // stop sends SIGTERM and returns the exit code.
-func (n *node) stop(t *testing.T) int {
+func (n *binNode) stop(t *testing.T) int {
 	t.Helper()
 	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatalf("SIGTERM: %v", err)

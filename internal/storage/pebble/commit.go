@@ -223,9 +223,17 @@ func (s *Store) applyGroup(g *group) {
 }
 
 // applyBatch writes g's batch, with one fsync when a commit of g is durable
-// and the store is in Sync mode.
+// and the store is in Sync mode. Pebble ignores an empty batch, Sync or not,
+// so a durable group without ops (barriers) fsyncs the writes earlier groups
+// applied without one.
 func (s *Store) applyBatch(g *group) error {
 	sync := g.durable && s.opts.Durability == Sync
+	if g.batch.Empty() {
+		if sync {
+			return s.syncWAL()
+		}
+		return nil
+	}
 	wo := pebbledb.NoSync
 	if sync {
 		wo = pebbledb.Sync

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	pebbledb "github.com/cockroachdb/pebble/v2"
@@ -80,6 +81,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %w", ErrOpen, err)
 	}
 	db, err := openDB(dir, opts.Logger)
+	if errors.Is(err, syscall.EWOULDBLOCK) { // Pebble's flock of LOCK
+		return nil, fmt.Errorf("%w %s: locked by another process (another node on this data dir?): %w", ErrOpen, dir, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrOpen, dir, err)
 	}
@@ -107,6 +111,9 @@ func openDB(dir string, log *slog.Logger) (db *pebbledb.DB, err error) {
 	}()
 	desc, err := pebbledb.Peek(dir, vfs.Default)
 	fresh := err != nil || !desc.Exists || desc.FormatMajorVersion < pebbledb.FormatWALSyncChunks
+	if !fresh {
+		reportWALTail(dir, log)
+	}
 	opts := &pebbledb.Options{FormatMajorVersion: pebbledb.FormatNewest, Logger: pebbleLogger{log}}
 	db, err = pebbledb.Open(dir, opts)
 	if err != nil || !fresh {
@@ -187,7 +194,7 @@ func (s *Store) run() {
 		}
 		open := s.flush()
 		if periodic || !open {
-			s.syncWAL()
+			_ = s.syncWAL() // a failure is sticky: later commits get it
 		}
 		if !open {
 			return
@@ -198,16 +205,18 @@ func (s *Store) run() {
 // syncWAL fsyncs the WAL if writes were applied without a sync since the
 // last one. An empty LogData record with Sync is the cheapest way Pebble
 // offers to fsync the WAL.
-func (s *Store) syncWAL() {
+func (s *Store) syncWAL() error {
 	if !s.dirty {
-		return
+		return nil
 	}
 	if err := s.db.LogData(nil, pebbledb.Sync); err != nil {
-		s.fail(fmt.Errorf("pebble store: fsync: %w", err))
-		return
+		err = fmt.Errorf("pebble store: fsync: %w", err)
+		s.fail(err)
+		return err
 	}
 	s.dirty = false
 	s.stats.syncs.Add(1)
+	return nil
 }
 
 // Persistent reports that the store's data outlives Close (the
