@@ -20,10 +20,13 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 	lk := b.ids.lock(id)
 	defer lk.Unlock()
 	var s *session
+	stored := false // whether this connect changed stored session state
 	if old := b.sessions.get(id); old != nil {
-		if continues := b.takeOver(old, clean); continues {
+		continues, deleted := b.takeOver(old, clean)
+		if continues {
 			s = old
 		}
+		stored = deleted
 	}
 	present := s != nil
 	b.registry.Claim(id)
@@ -39,7 +42,14 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.attach(c, expiry, will, username)
+	if s.attach(c, expiry, will, username) || stored {
+		// The CONNACK acknowledges the session state (a discarded stored
+		// session stays discarded, a new persistent one exists): make it
+		// durable first, as SUBACK and PUBACK are.
+		if err := b.commitSync(nil); err != nil {
+			b.log.Error("store commit failed at connect", "client", id, "err", err)
+		}
+	}
 	ack.SessionPresent = present // [MQTT-3.2.2-2, 3.2.2-3]
 	c.connected = true
 	c.writePacket(c.w, ack)
@@ -58,9 +68,11 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 // takeOver detaches old's live connection, if any, and decides whether the
 // session continues: it does unless the new connection asks for a clean start
 // (then the old session ends, and its will, if pending, is published).
+// deleted reports that the ended session's stored state was deleted.
 // Caller holds the id lock.
-func (b *Broker) takeOver(old *session, clean bool) (continues bool) {
+func (b *Broker) takeOver(old *session, clean bool) (continues, deleted bool) {
 	old.mu.Lock()
+	deleted = old.stored
 	oc := old.conn
 	if oc != nil {
 		old.detach()
@@ -75,12 +87,14 @@ func (b *Broker) takeOver(old *session, clean bool) (continues bool) {
 	old.mu.Unlock()
 	if !continues {
 		b.endSession(old, SessionDiscarded)
+		return false, deleted
 	}
-	return continues
+	return true, false
 }
 
-// attach binds c to s. Lock held.
-func (s *session) attach(c *client, expiry uint32, will *Will, username string) {
+// attach binds c to s and reports whether it created or deleted the
+// session's stored state. Lock held.
+func (s *session) attach(c *client, expiry uint32, will *Will, username string) (stored bool) {
 	s.stopTimers()
 	s.gen++
 	s.conn = c
@@ -98,11 +112,16 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	s.expiry = expiry
 	if s.durable() {
 		s.b.store.Commit([]StoreOp{{Kind: OpPutSession, Session: s.record()}}, false, nil)
+		created := !s.stored
 		s.stored = true
-	} else if wasDurable || s.stored {
+		return created // an update of a resumed session need not hold the CONNACK
+	}
+	if wasDurable || s.stored {
 		s.b.store.Commit([]StoreOp{{Kind: OpDeleteSession, ClientID: s.id}}, false, nil)
 		s.stored = false
+		return true
 	}
+	return false
 }
 
 // detach unbinds the attached connection. Lock held.

@@ -77,3 +77,30 @@ func TestCrashUnsubscribe(t *testing.T) {
 	pub.Send(&packet.Publish{QoS: 1, Topic: []byte("t/1"), PacketID: 1, Payload: []byte("x")})
 	durExpectAck(t, pub, packet.PUBACK, 1, packet.NoMatchingSubscribers)
 }
+
+// TestCrashCleanStartDiscard: a CONNACK to a Clean Start connect that
+// discarded a stored session [MQTT-3.1.2-4] is sent only once the deletion is
+// durable, so a crash right after it cannot bring the old session (and its
+// subscriptions) back.
+func TestCrashCleanStartDiscard(t *testing.T) {
+	n := startNode(t, t.TempDir(), crashSets...)
+	old, _ := connectRaw(t, n.Addr(), packet.V5, "discard", true, 3600)
+	subscribeRaw(t, old, "t/#", 1)
+	disconnectRaw(t, old)
+	fresh, ack := connectRaw(t, n.Addr(), packet.V5, "discard", true, 0)
+	if ack.SessionPresent {
+		t.Fatalf("session present on a clean start")
+	}
+	_ = fresh
+	n.Kill()
+
+	n.Restart()
+	again, ack := connectRaw(t, n.Addr(), packet.V5, "discard", false, 3600)
+	if ack.SessionPresent {
+		t.Fatalf("the discarded session came back after the crash")
+	}
+	_ = again
+	pub, _ := connectRaw(t, n.Addr(), packet.V5, "discard-pub", true, 0)
+	pub.Send(&packet.Publish{QoS: 1, Topic: []byte("t/1"), PacketID: 1, Payload: []byte("x")})
+	durExpectAck(t, pub, packet.PUBACK, 1, packet.NoMatchingSubscribers)
+}
