@@ -25,13 +25,19 @@ mkdir -p "$out"
 export MQTTLOAD=/tmp/mqtt-harness/bin/mqttload
 
 hpid=""; mpid=""
+port_busy() { (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null; }
 start_herald() {
+  if port_busy $hp; then echo "bench-compare: 127.0.0.1:$hp is already in use" >&2; exit 1; fi
   rm -rf "$out/data"
   "$out/herald" --set node.data_dir="$out/data" --set listeners.tcp.default.bind=127.0.0.1:$hp \
     --set listeners.ws.default.bind=off --set mqtt.max_mqueue_len=infinity --set log.level=warning \
     >>"$out/herald.log" 2>&1 &
   hpid=$!
-  for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$hp) 2>/dev/null && return; sleep 0.05; done
+  for _ in $(seq 100); do
+    kill -0 "$hpid" 2>/dev/null || { echo "herald exited; log:" >&2; tail -5 "$out/herald.log" >&2; exit 1; }
+    port_busy $hp && return
+    sleep 0.05
+  done
   echo "herald did not start" >&2; exit 1
 }
 start_mosq() { mpid=$("$tools/peers/start.sh" mosquitto $mp); }
@@ -59,9 +65,9 @@ for name in $order; do
     # on a process that has not yet grown.
     for i in $(seq "$runs"); do
       for b in herald mosquitto; do
-        if [ $b = herald ]; then start_herald; addr=127.0.0.1:$hp; else start_mosq; addr=127.0.0.1:$mp; fi
+        if [ $b = herald ]; then start_herald; addr=127.0.0.1:$hp; pid=$hpid; else start_mosq; addr=127.0.0.1:$mp; pid=$mpid; fi
         sleep 1
-        "$MQTTLOAD" -addr "$addr" -label $b -s conns -conns 10000 -hold 5s 2>/dev/null | tail -n1 \
+        "$MQTTLOAD" -addr "$addr" -pid "$pid" -label $b -s conns -conns 10000 -hold 5s 2>/dev/null | tail -n1 \
           | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["spec"]="conns"; print(json.dumps(d))' >>"$out/conns.jsonl"
         stop_all
       done
@@ -70,7 +76,7 @@ for name in $order; do
     continue
   fi
   start_herald; start_mosq
-  "$tools/compare.sh" -n "$runs" -o "$out/$name.jsonl" herald=127.0.0.1:$hp mosquitto=127.0.0.1:$mp -- ${S[$name]} -duration "$dur" | tee "$out/$name.txt"
+  "$tools/compare.sh" -n "$runs" -o "$out/$name.jsonl" herald=127.0.0.1:$hp@$hpid mosquitto=127.0.0.1:$mp@$mpid -- ${S[$name]} -duration "$dur" | tee "$out/$name.txt"
   stop_all
 done
 cat "$out"/*.jsonl > "$out/all.jsonl"
