@@ -260,10 +260,7 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 		c.reauth = &authExchange{method: c.auth.method, req: c.auth.req, state: c.auth.state}
 		c.auth = nil
 	}
-	if c.keepAlive == 0 {
-		_ = c.nc.SetReadDeadline(time.Time{}) // the idle timeout ends with CONNECT; keep alive 0: no deadline
-	}
-	c.refreshDeadline()
+	c.armDeadline() // the CONNECT deadline gives way to keep alive (none for 0)
 	if c.b.cfg.MaxPublishRate > 0 {
 		c.limiter = rate.NewLimiter(rate.Limit(c.b.cfg.MaxPublishRate), max(c.b.cfg.PublishBurst, 1))
 	}

@@ -181,7 +181,7 @@ func (c *client) flushNow() {
 // rawWrite is the one non-blocking write syscall of flushNow.
 func (c *client) rawWrite(fd uintptr) bool {
 	for {
-		n, err := syscall.Write(int(fd), c.wbuf)
+		n, err := rawSys(syscall.SYS_WRITE, fd, c.wbuf)
 		if err == syscall.EINTR {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"runtime"
 	"syscall"
 	"time"
@@ -57,8 +58,46 @@ func (c *client) awaitClose() {
 // setConnectDeadline bounds the wait for CONNECT (mqtt.idle_timeout).
 func (c *client) setConnectDeadline() {
 	if d := c.b.cfg.IdleTimeout; d > 0 {
-		_ = c.nc.SetReadDeadline(time.Now().Add(d))
+		c.limit = time.Now().Add(d).UnixNano()
 	}
+	c.setDeadline(c.limit)
+}
+
+// setDeadline sets the socket's read deadline (unix ns, 0 = none) when it
+// changes.
+func (c *client) setDeadline(t int64) {
+	if t == c.dl {
+		return
+	}
+	c.dl = t
+	if t == 0 {
+		_ = c.nc.SetReadDeadline(time.Time{})
+		return
+	}
+	_ = c.nc.SetReadDeadline(time.Unix(0, t))
+}
+
+// armDeadline re-arms the read deadline after a batch: the keep alive
+// limit (1.5 x keep alive [MQTT-3.1.2-22], none for keep alive 0
+// [MQTT-3.1.2-23]) or, before CONNECT, mqtt.idle_timeout; a burst goroutine
+// waits at most hotIdle on top of that.
+func (c *client) armDeadline() {
+	now := c.w.clock()
+	if c.connected {
+		c.limit = 0
+		if c.keepAlive > 0 {
+			c.limit = now + int64(float64(c.keepAlive)*c.b.cfg.KeepaliveMultiplier)
+		}
+	}
+	if !c.bursting {
+		c.setDeadline(c.limit)
+		return
+	}
+	hot := now + int64(hotIdle)
+	if c.limit != 0 && c.limit < hot {
+		hot = c.limit
+	}
+	c.setDeadline(hot)
 }
 
 // serve is the blocking read loop of non-TCP transports.
@@ -90,7 +129,7 @@ func (c *client) batch(n int) error {
 			break
 		}
 	}
-	c.refreshDeadline()
+	c.armDeadline()
 	if n >= yieldBytes {
 		// More input is likely waiting: let other connections (a
 		// subscriber's acks, above all) run before this reader takes the
@@ -103,15 +142,13 @@ func (c *client) batch(n int) error {
 // yieldBytes is the read size from which a reader yields after its batch.
 const yieldBytes = 16 << 10
 
-// errWouldBlock ends a burst: the socket has no more input for now.
-var errWouldBlock = errors.New("would block")
-
 // serveBursts waits for input and runs a burst goroutine for each arrival,
 // one at a time. It returns once a burst (or the final cleanup) ended the
 // connection.
 func (c *client) serveBursts() {
 	done := make(chan bool, 1)
 	for {
+		c.setDeadline(c.limit)
 		if err := c.waitReadable(); err != nil {
 			go c.finish(err, done)
 		} else {
@@ -132,24 +169,51 @@ func (c *client) waitReadable() error { return c.raw.Read(c.waitFn) }
 // look rather than assume: returning false makes RawRead wait for the next
 // edge.
 func (c *client) peekReady(fd uintptr) bool {
-	_, _, errno := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peek[0])), 1,
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&c.peek[0])), 1,
 		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 	return errno != syscall.EAGAIN && errno != syscall.EINTR
 }
 
-// burst reads and handles input until the socket would block, then reports
-// done <- false; if the connection ended it cleans up and reports true.
+// rawSys runs read(2) or write(2) on a non-blocking socket without telling
+// the scheduler it entered a system call: such a call never blocks, and the
+// usual entersyscall would wake the runtime's sysmon thread (a futex wake on
+// the path of every message after a pause). It returns the byte count and a
+// nil error, or -1 and the errno.
+func rawSys(trap, fd uintptr, p []byte) (int, error) {
+	r, _, errno := syscall.RawSyscall(trap, fd, uintptr(unsafe.Pointer(unsafe.SliceData(p))), uintptr(len(p)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(r), nil
+}
+
+// hotIdle is how long a burst goroutine keeps waiting for more input before
+// it hands the connection back to the waiting goroutine. A connection with
+// steady traffic thus stays on one goroutine (no goroutine start or hand-off
+// per message, which would wake other threads), while an idle one costs
+// only the waiter's small stack.
+const hotIdle = 20 * time.Millisecond
+
+// errIdle ends a burst: no input for hotIdle.
+var errIdle = errors.New("idle")
+
+// burst reads and handles input until the connection has been idle for
+// hotIdle, then reports done <- false; if the connection ended it cleans up
+// and reports true.
 func (c *client) burst(done chan<- bool) {
 	c.w = c.getWork()
+	c.bursting = true
+	c.armDeadline()
 	for {
-		n, err := c.fillRaw()
-		if err == errWouldBlock {
+		n, err := c.readHot()
+		if err == errIdle {
 			break
 		}
 		if err == nil {
 			err = c.batch(n)
 		}
 		if err != nil {
+			c.bursting = false
 			c.cleanup(err)
 			putWork(c.w)
 			c.w = nil
@@ -157,6 +221,7 @@ func (c *client) burst(done chan<- bool) {
 			return
 		}
 	}
+	c.bursting = false
 	putWork(c.w)
 	c.w = nil
 	done <- false
@@ -170,21 +235,6 @@ func (c *client) finish(err error, done chan<- bool) {
 	putWork(c.w)
 	c.w = nil
 	done <- true
-}
-
-// refreshDeadline re-arms the keep alive deadline (1.5 x keep alive) after a
-// read batch [MQTT-3.1.2-22].
-func (c *client) refreshDeadline() {
-	if !c.connected {
-		return
-	}
-	if c.keepAlive > 0 {
-		d := time.Duration(float64(c.keepAlive) * c.b.cfg.KeepaliveMultiplier)
-		_ = c.nc.SetReadDeadline(time.Unix(0, c.w.clock()).Add(d))
-	} else if !c.noDeadline {
-		_ = c.nc.SetReadDeadline(time.Time{}) // keep alive 0: no timeout [MQTT-3.1.2-23]
-		c.noDeadline = true
-	}
 }
 
 // fill reads more bytes into the read buffer (blocking transports).
@@ -204,20 +254,17 @@ func (c *client) fill() (int, error) {
 	return 0, err
 }
 
-// fillRaw reads what the socket has, without waiting: errWouldBlock when
-// nothing is there. The read buffer comes from the pool and goes back to it
-// when no partial packet remains (see compact).
-func (c *client) fillRaw() (int, error) {
+// readHot reads input, waiting for it until the burst's deadline: errIdle
+// when that was the idle limit, a timeout error when it was the keep alive
+// (or CONNECT) limit. While waiting it holds no read buffer: the buffer goes
+// back to the pool when no partial packet remains.
+func (c *client) readHot() (int, error) {
 	c.rn, c.rerr = 0, nil
 	if err := c.raw.Read(c.readFn); err != nil {
-		return 0, err
-	}
-	if c.rerr == syscall.EAGAIN {
-		if c.rlen == 0 && c.rbuf != nil {
-			bufpool.Put(c.rbuf)
-			c.rbuf = nil
+		if errors.Is(err, os.ErrDeadlineExceeded) && (c.limit == 0 || time.Now().UnixNano() < c.limit) {
+			return 0, errIdle
 		}
-		return 0, errWouldBlock
+		return 0, err
 	}
 	if c.rerr != nil {
 		return 0, c.rerr
@@ -230,15 +277,22 @@ func (c *client) fillRaw() (int, error) {
 	return c.rn, nil
 }
 
-// rawRead is the one non-blocking read syscall of fillRaw.
+// rawRead is readHot's read: false (wait for readability) on EAGAIN.
 func (c *client) rawRead(fd uintptr) bool {
 	if c.rbuf == nil {
 		c.rbuf = bufpool.Get(readBufSize)
 	}
 	for {
-		n, err := syscall.Read(int(fd), (*c.rbuf)[c.rlen:])
-		if err == syscall.EINTR {
+		n, err := rawSys(syscall.SYS_READ, fd, (*c.rbuf)[c.rlen:])
+		switch err {
+		case syscall.EINTR:
 			continue
+		case syscall.EAGAIN:
+			if c.rlen == 0 {
+				bufpool.Put(c.rbuf)
+				c.rbuf = nil
+			}
+			return false
 		}
 		c.rn, c.rerr = max(n, 0), err
 		return true
