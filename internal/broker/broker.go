@@ -26,47 +26,23 @@ type Forwarder interface {
 // SessionRegistry records which node holds each client id, so a connect on
 // one node can take a session over from another. Claim is called when a
 // session is created or resumed on this node, Release when it ends. The
-// default (LocalRegistry) knows only this node.
+// default knows only this node (its session table).
 type SessionRegistry interface {
 	Claim(clientID string) (previousNode string)
 	Release(clientID string)
 	Owner(clientID string) (node string, ok bool)
 }
 
-// LocalRegistry is the single-node SessionRegistry: every session it knows
-// is on this node.
-type LocalRegistry struct {
-	node string
-	mu   sync.Mutex
-	ids  map[string]struct{}
-}
+// localRegistry is the single-node SessionRegistry: the broker's own
+// session table already knows every client id, so it records nothing.
+type localRegistry struct{ b *Broker }
 
-// NewLocalRegistry returns a registry for a node named node.
-func NewLocalRegistry(node string) *LocalRegistry {
-	return &LocalRegistry{node: node, ids: make(map[string]struct{})}
-}
+func (localRegistry) Claim(string) string { return "" }
+func (localRegistry) Release(string)      {}
 
-// Claim records clientID on this node; a client id is never on another node.
-func (r *LocalRegistry) Claim(clientID string) string {
-	r.mu.Lock()
-	r.ids[clientID] = struct{}{}
-	r.mu.Unlock()
-	return ""
-}
-
-// Release forgets clientID.
-func (r *LocalRegistry) Release(clientID string) {
-	r.mu.Lock()
-	delete(r.ids, clientID)
-	r.mu.Unlock()
-}
-
-// Owner reports this node for a known client id.
-func (r *LocalRegistry) Owner(clientID string) (string, bool) {
-	r.mu.Lock()
-	_, ok := r.ids[clientID]
-	r.mu.Unlock()
-	return r.node, ok
+// Owner reports this node for a client id with a session here.
+func (r localRegistry) Owner(clientID string) (string, bool) {
+	return r.b.cfg.NodeName, r.b.sessions.get(clientID) != nil
 }
 
 // Options are what New needs besides the configuration.
@@ -75,7 +51,7 @@ type Options struct {
 	Authenticator Authenticator   // nil: every CONNECT is accepted
 	Authorizer    Authorizer      // nil: everything is allowed
 	Forwarder     Forwarder       // nil: single node
-	Registry      SessionRegistry // nil: a LocalRegistry
+	Registry      SessionRegistry // nil: this node's session table
 	Logger        *slog.Logger    // nil: discard
 }
 
@@ -100,12 +76,13 @@ type Broker struct {
 	ids      idLocks
 	conns    connSet
 
-	msgID   atomic.Uint64
-	started time.Time
-	closing atomic.Bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
-	once    sync.Once
+	msgID      atomic.Uint64
+	dollarSubs atomic.Int64 // subscriptions to $-topics: $SYS events are built only when some exist
+	started    time.Time
+	closing    atomic.Bool
+	stop       chan struct{}
+	wg         sync.WaitGroup
+	once       sync.Once
 }
 
 // New builds a broker. It does no I/O.
@@ -124,7 +101,7 @@ func New(cfg Config, opts Options) (*Broker, error) {
 		sessions: newSessionTable(), stop: make(chan struct{}),
 	}
 	if b.registry == nil {
-		b.registry = NewLocalRegistry(cfg.NodeName)
+		b.registry = localRegistry{b}
 	}
 	b.subs = newSubIndex(b)
 	b.ids.seed = maphash.MakeSeed()

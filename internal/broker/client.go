@@ -106,7 +106,6 @@ func newClient(b *Broker, nc net.Conn, meta ConnMeta) *client {
 			c.raw = raw
 			c.readFn = c.rawRead
 			c.waitFn = c.peekReady
-			c.writeFn = c.rawWrite
 		}
 	}
 	return c

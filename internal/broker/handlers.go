@@ -229,6 +229,9 @@ func (s *session) addSub(rec *SubscriptionRecord, limit int) (isNew, ok bool) {
 // index adds a subscription to the index and counts it.
 func (b *Broker) index(s *session, real, group string, o subOpts, isNew bool) {
 	b.subs.add(s, real, group, o)
+	if isNew && strings.HasPrefix(real, "$") {
+		b.dollarSubs.Add(1)
+	}
 	if isNew {
 		b.stats.Subscriptions.Add(1)
 		if group != "" {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/herald-mqtt/herald/internal/bufpool"
@@ -314,6 +315,9 @@ func (b *Broker) unindex(s *session, filter string) {
 		return
 	}
 	if b.subs.remove(s, real, group) {
+		if strings.HasPrefix(real, "$") {
+			b.dollarSubs.Add(-1)
+		}
 		b.stats.Subscriptions.Add(-1)
 		if group != "" {
 			b.stats.SharedSubscriptions.Add(-1)

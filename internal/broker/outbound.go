@@ -146,6 +146,9 @@ func (c *client) flushNow() {
 	s.mu.Unlock()
 	c.wbuf = *bp
 	c.wn, c.werr = 0, nil
+	if c.writeFn == nil {
+		c.writeFn = c.rawWrite // made on first use: many connections never receive
+	}
 	if err := c.raw.Write(c.writeFn); err != nil {
 		c.werr = err
 	}

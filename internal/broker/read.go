@@ -202,7 +202,11 @@ var errIdle = errors.New("idle")
 // and reports true.
 func (c *client) burst(done chan<- bool) {
 	c.w = c.getWork()
-	c.bursting = true
+	c.w.now = time.Now().UnixNano()
+	// The handshake burst does not linger: most connections go quiet after
+	// CONNECT, and 10k of them connecting at once should not hold 10k burst
+	// goroutines for hotIdle.
+	c.bursting = c.connected
 	c.armDeadline()
 	for {
 		n, err := c.readHot()
@@ -266,6 +270,9 @@ func (c *client) readHot() (int, error) {
 		}
 		return 0, err
 	}
+	if c.rerr == syscall.EAGAIN {
+		return 0, errIdle // a burst that does not linger
+	}
 	if c.rerr != nil {
 		return 0, c.rerr
 	}
@@ -277,7 +284,8 @@ func (c *client) readHot() (int, error) {
 	return c.rn, nil
 }
 
-// rawRead is readHot's read: false (wait for readability) on EAGAIN.
+// rawRead is readHot's read: on EAGAIN it waits for readability (false)
+// when the burst lingers, and reports EAGAIN otherwise.
 func (c *client) rawRead(fd uintptr) bool {
 	if c.rbuf == nil {
 		c.rbuf = bufpool.Get(readBufSize)
@@ -291,6 +299,10 @@ func (c *client) rawRead(fd uintptr) bool {
 			if c.rlen == 0 {
 				bufpool.Put(c.rbuf)
 				c.rbuf = nil
+			}
+			if !c.bursting {
+				c.rn, c.rerr = 0, err
+				return true
 			}
 			return false
 		}

@@ -76,7 +76,7 @@ func (b *Broker) sysStats() {
 // sysClientEvent publishes $SYS/brokers/<node>/clients/<id>/connected or
 // /disconnected (as EMQX's sys_event_messages) when someone subscribes to it.
 func (b *Broker) sysClientEvent(ci *ClientInfo, ev string, reason error) {
-	if b.cfg.SysHeartbeat <= 0 && b.cfg.SysInterval <= 0 {
+	if (b.cfg.SysHeartbeat <= 0 && b.cfg.SysInterval <= 0) || b.dollarSubs.Load() == 0 {
 		return
 	}
 	tp := b.sysTopic("clients/" + ci.ClientID + "/" + ev)

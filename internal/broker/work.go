@@ -54,7 +54,7 @@ func (c *client) getWork() *work {
 
 // putWork returns a work once its batch has ended (nothing is pending in it).
 func putWork(w *work) {
-	w.self, w.in.msg = nil, nil
+	w.self, w.in.msg, w.now = nil, nil, 0
 	w.pub.Topic, w.pub.Payload = nil, nil
 	w.in.tmpl.Topic, w.in.tmpl.Payload = nil, nil
 	if cap(w.resp) > 64<<10 {

@@ -98,7 +98,11 @@ func (l *Listener) Start() error {
 	case l.ln != nil:
 		return ErrStarted
 	}
-	ln, err := net.Listen("tcp", l.cfg.Bind)
+	// No TCP keep-alive on accepted connections (as EMQX's default
+	// tcp_options.keepalive = none): MQTT's keep alive detects dead peers,
+	// and it saves syscalls on every accept.
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", l.cfg.Bind)
 	if err != nil {
 		return fmt.Errorf("listener %s: %w", l.cfg.ID, err)
 	}
