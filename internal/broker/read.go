@@ -29,16 +29,34 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	}
 	c := newClient(b, nc, meta)
 	b.conns.add(c)
-	defer b.conns.remove(c)
 	c.setConnectDeadline()
-	if c.raw == nil {
+	switch {
+	case c.raw == nil:
 		c.w = new(work)
 		c.w.b, c.w.stripe = b, c.stripe
 		c.cleanup(c.serve())
-	} else {
+	case meta.Keep != nil:
+		// The CONNECT is usually waiting already: handle it here, on the
+		// listener's goroutine, which then hands the connection to a
+		// fresh waiter and returns, taking its grown stack with it.
+		if ended := c.runBurst(); !ended {
+			release := meta.Keep()
+			go c.serveKept(release)
+			return
+		}
+	default:
 		c.serveBursts()
 	}
 	c.awaitClose()
+	b.conns.remove(c)
+}
+
+// serveKept serves a connection ServeConn kept past its return.
+func (c *client) serveKept(release func()) {
+	c.serveBursts()
+	c.awaitClose()
+	c.b.conns.remove(c)
+	release()
 }
 
 // awaitClose returns once the connection is closed, so that a last
@@ -197,10 +215,14 @@ const hotIdle = 20 * time.Millisecond
 // errIdle ends a burst: no input for hotIdle.
 var errIdle = errors.New("idle")
 
-// burst reads and handles input until the connection has been idle for
-// hotIdle, then reports done <- false; if the connection ended it cleans up
-// and reports true.
-func (c *client) burst(done chan<- bool) {
+// burst runs a burst on its own goroutine and reports on done whether the
+// connection ended.
+func (c *client) burst(done chan<- bool) { done <- c.runBurst() }
+
+// runBurst reads and handles input until the connection has been idle for
+// hotIdle (for the handshake: until the socket would block) and reports
+// false; if the connection ended it cleans up and reports true.
+func (c *client) runBurst() (ended bool) {
 	c.w = c.getWork()
 	c.w.now = time.Now().UnixNano()
 	// The handshake burst does not linger: most connections go quiet after
@@ -221,14 +243,13 @@ func (c *client) burst(done chan<- bool) {
 			c.cleanup(err)
 			putWork(c.w)
 			c.w = nil
-			done <- true
-			return
+			return true
 		}
 	}
 	c.bursting = false
 	putWork(c.w)
 	c.w = nil
-	done <- false
+	return false
 }
 
 // finish cleans up after the waiting goroutine saw the connection end

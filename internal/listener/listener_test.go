@@ -3,6 +3,7 @@ package listener
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -223,5 +224,54 @@ func BenchmarkListenerTCPAccept(b *testing.B) {
 		}
 		<-done
 		_ = c.Close()
+	}
+}
+
+// TestListenerKeep: a handler that keeps a TCP connection returns while the
+// connection stays open and counted; release closes it and frees the slot,
+// and Wait waits for the release.
+func TestListenerKeep(t *testing.T) {
+	released := make(chan func(), 1)
+	l := startListener(t, Config{ID: "tcp:keep", Type: TypeTCP, Bind: "127.0.0.1:0"}, func(c net.Conn, m ConnMeta) {
+		if m.Keep == nil {
+			t.Errorf("no Keep on a plain TCP connection")
+			return
+		}
+		rel := m.Keep()
+		go func() { _, _ = io.Copy(c, c) }() // served after the handler returned
+		released <- rel
+	})
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer conn.Close()
+	rel := <-released
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatalf("write: %v", err)
+	}
+	buf := make([]byte, 4)
+	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo after the handler returned: %q %v", buf, err)
+	}
+	if cur := l.Stats().Current; cur != 1 {
+		t.Fatalf("Current = %d while kept, want 1", cur)
+	}
+	_ = l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	if err := l.Wait(ctx); err == nil {
+		t.Fatalf("Wait returned before release")
+	}
+	cancel()
+	rel()
+	rel() // idempotent
+	if _, err := io.ReadFull(conn, buf); err == nil {
+		t.Fatalf("connection still open after release")
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := l.Wait(ctx); err != nil {
+		t.Fatalf("Wait after release: %v", err)
 	}
 }

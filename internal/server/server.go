@@ -170,7 +170,7 @@ func (s *Server) startListeners() error {
 
 // handle hands a listener's connection to the broker.
 func (s *Server) handle(nc net.Conn, m listener.ConnMeta) {
-	s.broker.ServeConn(nc, broker.ConnMeta{Listener: m.Listener, RemoteAddr: m.RemoteAddr, LocalAddr: m.LocalAddr, TLS: m.TLS})
+	s.broker.ServeConn(nc, broker.ConnMeta{Listener: m.Listener, RemoteAddr: m.RemoteAddr, LocalAddr: m.LocalAddr, TLS: m.TLS, Keep: m.Keep})
 }
 
 // rollback undoes a failed Start. Lock held.
