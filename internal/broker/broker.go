@@ -75,6 +75,7 @@ type Broker struct {
 	sessions *sessionTable
 	ids      idLocks
 	conns    connSet
+	bursts   burstPool
 
 	msgID      atomic.Uint64
 	dollarSubs atomic.Int64 // subscriptions to $-topics: $SYS events are built only when some exist
@@ -143,6 +144,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		close(b.stop)
 		b.conns.each(func(c *client) { c.kick(packet.ServerShuttingDown) })
 		err = b.conns.wait(ctx)
+		b.bursts.close()
 		b.sessions.each(func(s *session) bool {
 			s.mu.Lock()
 			s.stopTimers()

@@ -36,14 +36,11 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 		c.w.b, c.w.stripe = b, c.stripe
 		c.cleanup(c.serve())
 	case meta.Keep != nil:
-		// The CONNECT is usually waiting already: handle it here, on the
-		// listener's goroutine, which then hands the connection to a
-		// fresh waiter and returns, taking its grown stack with it.
-		if ended := c.runBurst(); !ended {
-			release := meta.Keep()
-			go c.serveKept(release)
-			return
-		}
+		// The connection's waiter is a fresh goroutine with a shallow
+		// stack; the listener's goroutine, deeper, returns.
+		release := meta.Keep()
+		go c.serveKept(release)
+		return
 	default:
 		c.serveBursts()
 	}
@@ -170,7 +167,7 @@ func (c *client) serveBursts() {
 		if err := c.waitReadable(); err != nil {
 			go c.finish(err, done)
 		} else {
-			go c.burst(done)
+			c.b.bursts.run(c, done)
 		}
 		if ended := <-done; ended {
 			return
@@ -214,10 +211,6 @@ const hotIdle = 20 * time.Millisecond
 
 // errIdle ends a burst: no input for hotIdle.
 var errIdle = errors.New("idle")
-
-// burst runs a burst on its own goroutine and reports on done whether the
-// connection ended.
-func (c *client) burst(done chan<- bool) { done <- c.runBurst() }
 
 // runBurst reads and handles input until the connection has been idle for
 // hotIdle (for the handshake: until the socket would block) and reports
