@@ -21,27 +21,40 @@ type burstWorker struct {
 	jobs chan burstJob
 }
 
+// burstJob is one burst to run. Its outcome (whether the connection
+// ended) goes to done; a job without done is an adopted connection's first
+// burst, after which the worker starts the connection's goroutine.
 type burstJob struct {
-	c    *client
-	done chan<- bool
+	c       *client
+	done    chan<- bool
+	release func()
 }
 
 const burstWorkerIdle = 10 * time.Second
 
 // run hands c's next burst to an idle worker, or to a new one.
 func (p *burstPool) run(c *client, done chan<- bool) {
+	p.submit(burstJob{c: c, done: done})
+}
+
+// adopt runs an adopted connection's first burst.
+func (p *burstPool) adopt(c *client, release func()) {
+	p.submit(burstJob{c: c, release: release})
+}
+
+func (p *burstPool) submit(j burstJob) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
 		w := p.idle[n-1]
 		p.idle[n-1] = nil
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		w.jobs <- burstJob{c, done}
+		w.jobs <- j
 		return
 	}
 	p.mu.Unlock()
 	w := &burstWorker{jobs: make(chan burstJob, 1)}
-	w.jobs <- burstJob{c, done}
+	w.jobs <- j
 	go w.loop(p)
 }
 
@@ -54,7 +67,7 @@ func (w *burstWorker) loop(p *burstPool) {
 			if !ok {
 				return // the pool closed
 			}
-			j.done <- j.c.runBurst()
+			j.run()
 			if !p.park(w) {
 				return
 			}
@@ -66,6 +79,15 @@ func (w *burstWorker) loop(p *burstPool) {
 			t.Reset(burstWorkerIdle) // a job is on its way
 		}
 	}
+}
+
+func (j burstJob) run() {
+	ended := j.c.runBurst()
+	if j.done != nil {
+		j.done <- ended
+		return
+	}
+	go j.c.serveAdopted(ended, j.release)
 }
 
 // park returns w to the idle list; false once the pool is closed.

@@ -21,10 +21,6 @@ type ConnMeta struct {
 	RemoteAddr netip.AddrPort
 	LocalAddr  netip.AddrPort
 	TLS        *tls.ConnectionState
-	// Keep, when the listener offers it, lets ServeConn return while the
-	// connection lives on (see listener.ConnMeta.Keep): the call returns
-	// release, to be called once the connection is closed.
-	Keep func() (release func())
 }
 
 const (

@@ -18,8 +18,8 @@ import (
 //
 // Plain TCP connections use the burst model: this goroutine only waits for
 // the socket to become readable (holding no buffer, on a shallow stack that
-// never grows), and each burst of input is read and handled by a short-lived
-// goroutine that exits at the first EAGAIN. An idle connection therefore
+// never grows), and each burst of input is read and handled by a pooled
+// burst worker (burstpool.go) until input pauses. An idle connection therefore
 // costs one small goroutine stack and its session state, nothing more. Other
 // transports (TLS, WebSocket, PROXY) read in a blocking loop.
 func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
@@ -30,27 +30,47 @@ func (b *Broker) ServeConn(nc net.Conn, meta ConnMeta) {
 	c := newClient(b, nc, meta)
 	b.conns.add(c)
 	c.setConnectDeadline()
-	switch {
-	case c.raw == nil:
+	if c.raw == nil {
 		c.w = new(work)
 		c.w.b, c.w.stripe = b, c.stripe
 		c.cleanup(c.serve())
-	case meta.Keep != nil:
-		// The connection's waiter is a fresh goroutine with a shallow
-		// stack; the listener's goroutine, deeper, returns.
-		release := meta.Keep()
-		go c.serveKept(release)
-		return
-	default:
+	} else {
 		c.serveBursts()
 	}
 	c.awaitClose()
 	b.conns.remove(c)
 }
 
-// serveKept serves a connection ServeConn kept past its return.
-func (c *client) serveKept(release func()) {
-	c.serveBursts()
+// AdoptConn takes a plain TCP connection without blocking (a
+// listener.Adopter): its first burst (the CONNECT, as a rule) runs on a
+// burst worker at once, and only a connection that lives on gets its
+// waiting goroutine, fresh and shallow. That spares a connect the
+// goroutine a blocking handler would need, and a hand-off. release is
+// called once the connection is closed.
+func (b *Broker) AdoptConn(nc *net.TCPConn, meta ConnMeta, release func()) {
+	if b.closing.Load() {
+		release()
+		return
+	}
+	c := newClient(b, nc, meta)
+	if c.raw == nil { // no raw socket access: a blocking read loop
+		go func() {
+			defer release()
+			b.ServeConn(nc, meta)
+		}()
+		return
+	}
+	b.conns.add(c)
+	c.setConnectDeadline()
+	b.bursts.adopt(c, release)
+}
+
+// serveAdopted is an adopted connection's goroutine after its first
+// burst: it waits for and runs the next bursts unless that one ended it.
+func (c *client) serveAdopted(ended bool, release func()) {
+	if !ended {
+		c.serveBursts()
+	}
 	c.awaitClose()
 	c.b.conns.remove(c)
 	release()
@@ -213,36 +233,54 @@ const hotIdle = 20 * time.Millisecond
 var errIdle = errors.New("idle")
 
 // runBurst reads and handles input until the connection has been idle for
-// hotIdle (for the handshake: until the socket would block) and reports
-// false; if the connection ended it cleans up and reports true.
+// hotIdle and reports false; if the connection ended it cleans up and
+// reports true. The handshake burst does not linger, nor read again: most
+// connections go quiet after CONNECT, 10k of them connecting at once should
+// not hold 10k workers for hotIdle, and the waiter looks for more input
+// anyway before it waits (a read that would find EAGAIN saved per connect).
 func (c *client) runBurst() (ended bool) {
 	c.w = c.getWork()
 	c.w.now = time.Now().UnixNano()
-	// The handshake burst does not linger: most connections go quiet after
-	// CONNECT, and 10k of them connecting at once should not hold 10k burst
-	// goroutines for hotIdle.
 	c.bursting = c.connected
 	c.armDeadline()
-	for {
-		n, err := c.readHot()
-		if err == errIdle {
-			break
-		}
-		if err == nil {
-			err = c.batch(n)
-		}
-		if err != nil {
-			c.bursting = false
-			c.cleanup(err)
-			putWork(c.w)
-			c.w = nil
-			return true
-		}
-	}
+	err := c.burstLoop()
 	c.bursting = false
+	if err != nil {
+		c.cleanup(err)
+	}
 	putWork(c.w)
 	c.w = nil
-	return false
+	return err != nil
+}
+
+// burstLoop is runBurst's read loop: nil once the burst is over, else the
+// error that ends the connection.
+func (c *client) burstLoop() error {
+	for {
+		n, err := c.readHot()
+		switch {
+		case err == errIdle:
+			return nil
+		case err != nil:
+			return err
+		}
+		if err := c.batch(n); err != nil {
+			return err
+		}
+		if !c.bursting {
+			c.dropEmptyBuf()
+			return nil
+		}
+	}
+}
+
+// dropEmptyBuf returns the read buffer to its pool unless it holds part
+// of a packet.
+func (c *client) dropEmptyBuf() {
+	if c.rlen == 0 && c.rbuf != nil {
+		bufpool.Put(c.rbuf)
+		c.rbuf = nil
+	}
 }
 
 // finish cleans up after the waiting goroutine saw the connection end
@@ -310,10 +348,7 @@ func (c *client) rawRead(fd uintptr) bool {
 		case syscall.EINTR:
 			continue
 		case syscall.EAGAIN:
-			if c.rlen == 0 {
-				bufpool.Put(c.rbuf)
-				c.rbuf = nil
-			}
+			c.dropEmptyBuf()
 			if !c.bursting {
 				c.rn, c.rerr = 0, err
 				return true

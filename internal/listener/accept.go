@@ -87,7 +87,12 @@ func (l *Listener) dispatch(c net.Conn) {
 		return
 	}
 	tcp, raw := c.(*net.TCPConn)
-	if raw && !l.cfg.ProxyProtocol && l.tls == nil && l.ws == nil {
+	switch {
+	case !raw || l.cfg.ProxyProtocol || l.tls != nil || l.ws != nil:
+	case l.cfg.Adopt != nil:
+		l.adopt(tcp)
+		return
+	default:
 		go l.serveRaw(tcp)
 		return
 	}

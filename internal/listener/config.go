@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -63,7 +64,17 @@ type Config struct {
 	// Sec-WebSocket-Protocol header; default false as in EMQX.
 	WSFailIfNoSubprotocol bool
 	Logger                *slog.Logger // nil = discard
+	// Adopt, when set, takes plain TCP connections (no PROXY, TLS or
+	// WebSocket) in place of the Handler, on the accept loop's goroutine:
+	// it must not block. It owns conn and calls release once done with it
+	// (release closes conn and frees its MaxConnections slot; calls after
+	// the first do nothing). It saves a goroutine per connection for a
+	// server that serves connections on goroutines of its own.
+	Adopt Adopter
 }
+
+// Adopter takes a plain TCP connection without blocking; see Config.Adopt.
+type Adopter func(conn *net.TCPConn, meta ConnMeta, release func())
 
 // TLSConfig holds the certificate settings of ssl and wss listeners.
 type TLSConfig struct {

@@ -28,14 +28,6 @@ type ConnMeta struct {
 	ProxyClientCN string
 	// Subprotocol is the negotiated WebSocket subprotocol ("" if none or not ws).
 	Subprotocol string
-	// Keep, on plain TCP connections (nil otherwise), lets a handler keep
-	// the connection after it returns, so it can finish on a goroutine of
-	// its own: once Keep is called, the listener neither closes the
-	// connection nor counts it gone when the handler returns, and the
-	// handler must call the returned release once it is done with it
-	// (release closes the connection and frees its MaxConnections slot;
-	// calls after the first do nothing).
-	Keep func() (release func())
 }
 
 // addrPort converts a socket address, unmapping IPv4-in-IPv6.
@@ -56,23 +48,19 @@ func (l *Listener) baseMeta(c net.Conn) ConnMeta {
 
 // serveRaw runs the handler on a plain TCP connection, unwrapped.
 func (l *Listener) serveRaw(c *net.TCPConn) {
-	meta := l.baseMeta(c)
-	kept := false
-	meta.Keep = func() func() {
-		kept = true
-		var once sync.Once
-		return func() {
-			once.Do(func() {
-				_ = c.Close()
-				l.release()
-			})
-		}
-	}
-	l.handler(c, meta)
-	if !kept {
-		_ = c.Close()
-		l.release()
-	}
+	defer l.release()
+	l.runHandler(c, l.baseMeta(c))
+}
+
+// adopt hands a plain TCP connection to Config.Adopt.
+func (l *Listener) adopt(c *net.TCPConn) {
+	var once sync.Once
+	l.cfg.Adopt(c, l.baseMeta(c), func() {
+		once.Do(func() {
+			_ = c.Close()
+			l.release()
+		})
+	})
 }
 
 func (l *Listener) runHandler(c net.Conn, meta ConnMeta) {

@@ -227,20 +227,20 @@ func BenchmarkListenerTCPAccept(b *testing.B) {
 	}
 }
 
-// TestListenerKeep: a handler that keeps a TCP connection returns while the
-// connection stays open and counted; release closes it and frees the slot,
-// and Wait waits for the release.
-func TestListenerKeep(t *testing.T) {
+// TestListenerAdopt: an Adopter takes plain TCP connections on the accept
+// loop (the Handler is not called); the connection stays open and counted
+// until release, which closes it and frees the slot, and Wait waits for it.
+func TestListenerAdopt(t *testing.T) {
 	released := make(chan func(), 1)
-	l := startListener(t, Config{ID: "tcp:keep", Type: TypeTCP, Bind: "127.0.0.1:0"}, func(c net.Conn, m ConnMeta) {
-		if m.Keep == nil {
-			t.Errorf("no Keep on a plain TCP connection")
-			return
+	cfg := Config{ID: "tcp:adopt", Type: TypeTCP, Bind: "127.0.0.1:0"}
+	cfg.Adopt = func(c *net.TCPConn, m ConnMeta, rel func()) {
+		if m.Listener != "tcp:adopt" || !m.RemoteAddr.IsValid() {
+			t.Errorf("meta = %+v", m)
 		}
-		rel := m.Keep()
-		go func() { _, _ = io.Copy(c, c) }() // served after the handler returned
+		go func() { _, _ = io.Copy(c, c) }()
 		released <- rel
-	})
+	}
+	l := startListener(t, cfg, func(c net.Conn, m ConnMeta) { t.Errorf("handler called for an adopted connection") })
 	conn, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatalf("dial: %v", err)

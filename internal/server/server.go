@@ -156,6 +156,7 @@ func buildAuth(cfg *config.Config, log *slog.Logger) (*auth.Users, *auth.ACL, er
 func (s *Server) startListeners() error {
 	for _, nl := range s.cfg.ActiveListeners() {
 		lc := listenerConfig(nl, s.log)
+		lc.Adopt = s.adopt
 		ln, err := listener.New(lc, s.handle)
 		if err != nil {
 			return fmt.Errorf("listener %s: %w", lc.ID, err)
@@ -170,7 +171,16 @@ func (s *Server) startListeners() error {
 
 // handle hands a listener's connection to the broker.
 func (s *Server) handle(nc net.Conn, m listener.ConnMeta) {
-	s.broker.ServeConn(nc, broker.ConnMeta{Listener: m.Listener, RemoteAddr: m.RemoteAddr, LocalAddr: m.LocalAddr, TLS: m.TLS, Keep: m.Keep})
+	s.broker.ServeConn(nc, brokerMeta(m))
+}
+
+// adopt hands a listener's plain TCP connection to the broker.
+func (s *Server) adopt(nc *net.TCPConn, m listener.ConnMeta, release func()) {
+	s.broker.AdoptConn(nc, brokerMeta(m), release)
+}
+
+func brokerMeta(m listener.ConnMeta) broker.ConnMeta {
+	return broker.ConnMeta{Listener: m.Listener, RemoteAddr: m.RemoteAddr, LocalAddr: m.LocalAddr, TLS: m.TLS}
 }
 
 // rollback undoes a failed Start. Lock held.
