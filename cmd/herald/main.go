@@ -19,6 +19,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
+	"github.com/herald-mqtt/herald/internal/gctune"
 	"github.com/herald-mqtt/herald/internal/server"
 )
 
@@ -53,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 func serve(cfg config.Config, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 	startPprof(cfg.Node.PprofBind, log)
+	gctune.SetHeapFloor(uint64(cfg.Node.GCHeapFloor))
 	srv, err := server.New(cfg, log)
 	if err != nil {
 		fmt.Fprintln(stderr, "herald:", err)

@@ -25,6 +25,9 @@ type Node struct {
 	Name      string // node.name: "name@host", exactly one '@'
 	DataDir   string // node.data_dir
 	PprofBind string // node.pprof_bind: serve net/http/pprof here ("" = off; for profiling)
+	// GCHeapFloor is node.gc_heap_floor: the Go heap may grow to this many
+	// bytes before the garbage collector runs (0 = Go's own pacing).
+	GCHeapFloor int
 }
 
 // Log configures logging.
@@ -193,7 +196,7 @@ type DashboardHTTP struct {
 // Default returns the built-in defaults. Every call returns fresh maps.
 func Default() Config {
 	return Config{
-		Node:       Node{Name: "herald@127.0.0.1", DataDir: "./data"},
+		Node:       Node{Name: "herald@127.0.0.1", DataDir: "./data", GCHeapFloor: 64 << 20},
 		Durability: "sync",
 		Log:        Log{Level: "info", Format: "text"},
 		MQTT:       defaultMQTT(),

@@ -66,7 +66,7 @@ func TestConfigFlattenRoundTripEveryKey(t *testing.T) {
 // other than its default.
 func nonDefaults() map[string]string {
 	m := map[string]string{
-		"node.name": "n@h", "node.data_dir": "/d", "node.pprof_bind": "127.0.0.1:6060", "durability": "off", "log.level": "debug", "log.format": "json",
+		"node.name": "n@h", "node.data_dir": "/d", "node.pprof_bind": "127.0.0.1:6060", "node.gc_heap_floor": "0", "durability": "off", "log.level": "debug", "log.format": "json",
 		"mqtt.max_packet_size": "1000", "mqtt.max_clientid_len": "23", "mqtt.max_topic_levels": "8",
 		"mqtt.max_topic_alias": "0", "mqtt.max_qos_allowed": "1", "mqtt.retain_available": "false",
 		"mqtt.wildcard_subscription": "false", "mqtt.shared_subscription": "false", "mqtt.ignore_loop_deliver": "true",

@@ -29,6 +29,7 @@ func configFields() []field[Config] {
 		nonEmptyF("node.name", func(c *Config) *string { return &c.Node.Name }),
 		nonEmptyF("node.data_dir", func(c *Config) *string { return &c.Node.DataDir }),
 		strF("node.pprof_bind", func(c *Config) *string { return &c.Node.PprofBind }),
+		sizeF("node.gc_heap_floor", func(c *Config) *int { return &c.Node.GCHeapFloor }, 0, 1<<40),
 		enumF("durability", func(c *Config) *string { return &c.Durability }, "sync", "async", "off"),
 		enumF("log.level", func(c *Config) *string { return &c.Log.Level }, "debug", "info", "warning", "error"),
 		enumF("log.format", func(c *Config) *string { return &c.Log.Format }, "text", "json"),

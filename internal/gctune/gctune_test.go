@@ -1,0 +1,56 @@
+package gctune
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+func TestPercent(t *testing.T) {
+	const mb = 1 << 20
+	for _, c := range []struct {
+		floor, live uint64
+		base, want  int
+	}{
+		{0, 10 * mb, 100, 100},       // off
+		{64 * mb, 8 * mb, -1, -1},    // GOGC=off stays off
+		{64 * mb, 8 * mb, 100, 700},  // goal 64 MB
+		{64 * mb, 32 * mb, 100, 100}, // 2 x 32 MB reaches the floor
+		{64 * mb, 40 * mb, 100, 100}, // beyond it: plain GOGC
+		{64 * mb, 16 * mb, 200, 300}, // 3 x 16 MB = 48 MB < 64 MB
+		{64 * mb, 0, 100, 6300},      // no live heap measured yet: 1 MB assumed
+	} {
+		if got := Percent(c.floor, c.live, c.base); got != c.want {
+			t.Errorf("Percent(%d MB, %d MB, %d) = %d, want %d", c.floor/mb, c.live/mb, c.base, got, c.want)
+		}
+	}
+}
+
+// TestSetHeapFloor: the floor raises GOGC while the heap is small, keeps
+// doing so after collections, and 0 restores the original GOGC.
+func TestSetHeapFloor(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	SetHeapFloor(1 << 30)
+	if p := gcPercent(); p <= 100 {
+		t.Fatalf("GOGC = %d with a 1 GiB floor, want > 100", p)
+	}
+	for range 3 {
+		runtime.GC()
+	}
+	time.Sleep(10 * time.Millisecond) // let the finalizer run
+	if p := gcPercent(); p <= 100 {
+		t.Fatalf("GOGC = %d after collections, want > 100", p)
+	}
+	SetHeapFloor(0)
+	if p := gcPercent(); p != 100 {
+		t.Fatalf("GOGC = %d after SetHeapFloor(0), want 100", p)
+	}
+}
+
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
