@@ -67,7 +67,10 @@ for name in $order; do
       for b in herald mosquitto; do
         if [ $b = herald ]; then start_herald; addr=127.0.0.1:$hp; pid=$hpid; else start_mosq; addr=127.0.0.1:$mp; pid=$mpid; fi
         sleep 1
-        "$MQTTLOAD" -addr "$addr" -pid "$pid" -label $b -s conns -conns 10000 -hold 5s 2>/dev/null | tail -n1 \
+        # Output to a file first: a pipeline's python3 would start (and
+        # take CPU) during the half second the connect storm lasts.
+        "$MQTTLOAD" -addr "$addr" -pid "$pid" -label $b -s conns -conns 10000 -hold 5s >"$out/conns.last" 2>/dev/null
+        tail -n1 "$out/conns.last" \
           | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); d["spec"]="conns"; print(json.dumps(d))' >>"$out/conns.jsonl"
         stop_all
       done
