@@ -24,7 +24,7 @@ var (
 	floor uint64 // bytes; 0 = off
 	base  int    // the GOGC in force before the first SetHeapFloor
 	armed bool   // a sentinel's finalizer re-tunes after each cycle
-	read  = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	read  = []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
 )
 
 // SetHeapFloor sets the heap size (bytes) below which the collector does
@@ -61,33 +61,39 @@ func retune(s *sentinel) {
 	arm(s)
 }
 
-// tuneLocked sets GOGC so that the next goal is max(floor, live x (1+base/100)).
+// tuneLocked sets GOGC so that the next heap goal is the larger of the
+// floor and what base gives.
 func tuneLocked() {
 	if base <= 0 {
 		return
 	}
-	debug.SetGCPercent(Percent(floor, liveHeap(), base))
+	live, roots := heapState()
+	debug.SetGCPercent(Percent(floor, live, roots, base))
 }
 
-func liveHeap() uint64 {
+// heapState reads the live heap and the other GC roots the pacer scales
+// with GOGC (goroutine stacks and globals).
+func heapState() (live, roots uint64) {
 	metrics.Read(read)
-	if read[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	v := make([]uint64, len(read))
+	for i, s := range read {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
 	}
-	return read[0].Value.Uint64()
+	return v[0], v[1] + v[2]
 }
 
-// Percent is the GOGC that puts the next heap goal at the floor when
-// live x (1+base/100) would fall short of it, and base otherwise.
-func Percent(floor, live uint64, base int) int {
+// Percent is the GOGC that puts the next heap goal at the floor when base
+// would put it below. The pacer's goal is live + (live+roots) x GOGC/100,
+// where roots are the goroutine stacks and globals it scans.
+func Percent(floor, live, roots uint64, base int) int {
 	if floor == 0 || base <= 0 {
 		return base
 	}
-	if live == 0 {
-		live = 1 << 20
-	}
-	if live*uint64(100+base) >= floor*100 {
+	scan := max(live+roots, 1<<20)
+	if live+scan*uint64(base)/100 >= floor {
 		return base
 	}
-	return int(min((floor-live)*100/live, 1<<20))
+	return int(min((floor-live)*100/scan, 1<<20))
 }

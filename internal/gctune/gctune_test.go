@@ -10,19 +10,20 @@ import (
 func TestPercent(t *testing.T) {
 	const mb = 1 << 20
 	for _, c := range []struct {
-		floor, live uint64
-		base, want  int
+		floor, live, roots uint64
+		base, want         int
 	}{
-		{0, 10 * mb, 100, 100},       // off
-		{64 * mb, 8 * mb, -1, -1},    // GOGC=off stays off
-		{64 * mb, 8 * mb, 100, 700},  // goal 64 MB
-		{64 * mb, 32 * mb, 100, 100}, // 2 x 32 MB reaches the floor
-		{64 * mb, 40 * mb, 100, 100}, // beyond it: plain GOGC
-		{64 * mb, 16 * mb, 200, 300}, // 3 x 16 MB = 48 MB < 64 MB
-		{64 * mb, 0, 100, 6300},      // no live heap measured yet: 1 MB assumed
+		{0, 10 * mb, 0, 100, 100},           // off
+		{64 * mb, 8 * mb, 0, -1, -1},        // GOGC=off stays off
+		{64 * mb, 8 * mb, 0, 100, 700},      // 8 + 8 x 7 = 64 MB
+		{64 * mb, 8 * mb, 8 * mb, 100, 350}, // stacks count: 8 + 16 x 3.5 = 64 MB
+		{64 * mb, 32 * mb, 0, 100, 100},     // 32 + 32 reaches the floor
+		{64 * mb, 40 * mb, 0, 100, 100},     // beyond it: plain GOGC
+		{64 * mb, 16 * mb, 0, 200, 300},     // 16 + 32 = 48 MB < 64 MB
+		{64 * mb, 0, 0, 100, 6400},          // nothing measured yet: 1 MB assumed for the scan
 	} {
-		if got := Percent(c.floor, c.live, c.base); got != c.want {
-			t.Errorf("Percent(%d MB, %d MB, %d) = %d, want %d", c.floor/mb, c.live/mb, c.base, got, c.want)
+		if got := Percent(c.floor, c.live, c.roots, c.base); got != c.want {
+			t.Errorf("Percent(%d MB, %d MB, %d MB, %d) = %d, want %d", c.floor/mb, c.live/mb, c.roots/mb, c.base, got, c.want)
 		}
 	}
 }
