@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/server"
 )
@@ -123,6 +124,17 @@ func Eventually(t testing.TB, total time.Duration, cond func() error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// WaitGauge waits (up to Timeout) until the broker gauge g reads want.
+func WaitGauge(t testing.TB, name string, g *broker.Gauge, want int64) {
+	t.Helper()
+	Eventually(t, Timeout, func() error {
+		if n := g.Value(); n != want {
+			return fmt.Errorf("%s = %d, want %d", name, n, want)
+		}
+		return nil
+	})
 }
 
 // Metric returns the broker counter with an EMQX name

@@ -289,12 +289,7 @@ func TestLimitMaxMqueueLen(t *testing.T) {
 		t.Fatalf("disconnect: %v", err)
 	}
 	pub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "qpub", CleanStart: true})
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if n := s.Broker().Stats().Connections.Value(); n != 1 {
-			return fmt.Errorf("%d connections", n)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "connections", &s.Broker().Stats().Connections, 1)
 	for i := range 8 {
 		pub.PublishRC(t, "q/x", fmt.Sprint(i))
 	}

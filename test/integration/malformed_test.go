@@ -304,12 +304,7 @@ func TestMalformed(t *testing.T) {
 		t.Fatalf("the stream made no progress during the barrage (%d then %d)", before, after)
 	}
 	stream.check(t)
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if n := s.Broker().Stats().Connections.Value(); n != 2 {
-			return fmt.Errorf("%d connections left, want the 2 stream clients", n)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "connections", &s.Broker().Stats().Connections, 2)
 }
 
 func contextTimeout() (context.Context, context.CancelFunc) {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -32,12 +31,7 @@ func psRetained(t *testing.T, s *testutil.Server, version byte, id, filter strin
 
 func psWaitRetainedCount(t *testing.T, s *testutil.Server, want int64) {
 	t.Helper()
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if n := s.Broker().Stats().Retained.Value(); n != want {
-			return fmt.Errorf("retained.count = %d, want %d", n, want)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "retained.count", &s.Broker().Stats().Retained, want)
 }
 
 // TestRetainStoreReplaceDelete: a retained PUBLISH replaces the topic's

@@ -346,12 +346,7 @@ func TestSessionResumeQueued(t *testing.T) {
 // waitAttached waits until n connections are established on the node.
 func waitAttached(t *testing.T, s *testutil.Server, n int64) {
 	t.Helper()
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if got := s.Broker().Stats().Connections.Value(); got != n {
-			return fmt.Errorf("%d connections, want %d", got, n)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "connections", &s.Broker().Stats().Connections, n)
 }
 
 // TestSessionResumeInflight leaves QoS 1 and 2 deliveries unacknowledged

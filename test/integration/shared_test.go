@@ -161,12 +161,7 @@ func TestSharedSticky(t *testing.T) {
 		t.Fatalf("disconnect: %v", err)
 	}
 	rest := append(append([]*testutil.V5(nil), ms[:first]...), ms[first+1:]...)
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if c := s.Broker().Stats().SharedSubscriptions.Value(); c != 2 {
-			return fmt.Errorf("%d shared subscriptions", c)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "subscriptions.shared.count", &s.Broker().Stats().SharedSubscriptions, 2)
 	psPublishN(t, pub, "st/x", n)
 	got = psCollect(t, rest, n)
 	if len(got[0]) != n && len(got[1]) != n {
@@ -297,12 +292,7 @@ func TestSharedOfflineMemberSkipped(t *testing.T) {
 	if err := off.Disconnect(&paho.Disconnect{}); err != nil {
 		t.Fatalf("disconnect: %v", err)
 	}
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if n := s.Broker().Stats().Connections.Value(); n != 1 {
-			return fmt.Errorf("%d connections", n)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "connections", &s.Broker().Stats().Connections, 1)
 	pub := psV5(t, s.TCP(), "pub")
 	const n = 10
 	psPublishN(t, pub, "of/x", n)
@@ -310,12 +300,7 @@ func TestSharedOfflineMemberSkipped(t *testing.T) {
 	if err := on.Disconnect(&paho.Disconnect{}); err != nil {
 		t.Fatalf("disconnect: %v", err)
 	}
-	testutil.Eventually(t, testutil.Timeout, func() error {
-		if c := s.Broker().Stats().SharedSubscriptions.Value(); c != 1 {
-			return fmt.Errorf("%d shared subscriptions", c)
-		}
-		return nil
-	})
+	testutil.WaitGauge(t, "subscriptions.shared.count", &s.Broker().Stats().SharedSubscriptions, 1)
 	psPub(t, pub, "of/x", 1, "queued")
 	back := psV5(t, s.TCP(), "off", persistent)
 	psExpectMsg(t, back, "of/x", "queued")
