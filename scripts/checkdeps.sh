@@ -20,9 +20,17 @@ deny "./internal/config/..." "broker|mqtt|cluster|storage|auth|service|api|serve
 deny "./internal/loadgen/..." "broker|mqtt|cluster|storage|auth|service|api|server|config|listener" "the load tool speaks MQTT on its own"
 deny "./internal/storage/..." "cluster|auth|service|api|server|config|listener" "stores implement broker ports only"
 deny "./internal/auth/..." "cluster|storage|service|api|server|config|listener" "auth implements broker ports only"
-if ls internal/api >/dev/null 2>&1; then
-  deny "./internal/api/..." "broker|cluster|storage" "API faces reach the core only through service"
-fi
+# denyDirect <package pattern> <forbidden import regexp> <why>: direct imports only
+# (a face reaches the broker through service, which does import it).
+denyDirect() {
+  local bad
+  bad=$(go list -f '{{join .Imports "\n"}}' $1 2>/dev/null | grep -E "^$mod/internal/($2)(/|$)" || true)
+  if [ -n "$bad" ]; then
+    echo "checkdeps: $1 must not import ($2) directly: $3"; echo "$bad" | sed 's/^/  /'; fail=1
+  fi
+}
+denyDirect "./internal/api/..." "broker|cluster|storage|server|config|listener|auth" "API faces reach the core only through service"
+deny "./internal/service/..." "api|server|storage|listener" "the service is called by the faces and implemented against ports"
 if ls pkg >/dev/null 2>&1; then
   deny "./pkg/..." ".*" "the public client imports nothing internal"
 fi

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/listener"
+	"github.com/herald-mqtt/herald/internal/service"
 	"github.com/herald-mqtt/herald/internal/storage/pebble"
 )
 
@@ -29,6 +31,12 @@ type Server struct {
 	store  broker.Store
 	lns    []*listener.Listener
 	ready  chan struct{}
+
+	svc      *service.Service
+	http     *http.Server
+	httpLn   net.Listener
+	httpDone chan struct{}
+	cfgMu    sync.Mutex // guards cfg against concurrent management updates
 
 	mu      sync.Mutex
 	started bool
@@ -70,6 +78,9 @@ func (s *Server) Start() (err error) {
 		return err
 	}
 	if err := s.startListeners(); err != nil {
+		return err
+	}
+	if err := s.startManagement(); err != nil {
 		return err
 	}
 	close(s.ready)
@@ -205,7 +216,7 @@ func (s *Server) stop(ctx context.Context) error {
 		return nil
 	}
 	s.stopped = true
-	var errs []error
+	errs := []error{s.stopManagement(ctx)}
 	for _, ln := range s.lns {
 		errs = append(errs, ln.Close())
 	}

@@ -30,6 +30,7 @@ func TestConfig(dir string) config.Config {
 	cfg := config.Default()
 	cfg.Node.DataDir = dir
 	cfg.SysTopics.SysMsgInterval, cfg.SysTopics.SysHeartbeatInterval = 0, 0
+	cfg.Dashboard.Listeners.HTTP.Bind = "127.0.0.1:0"
 	for _, m := range []map[string]config.Listener{cfg.Listeners.TCP, cfg.Listeners.WS} {
 		for name, l := range m {
 			l.Bind = "127.0.0.1:0"
@@ -96,6 +97,15 @@ func (s *Server) Addr(id string) string {
 		panic(fmt.Sprintf("testutil: no listener %q", id))
 	}
 	return a.String()
+}
+
+// APIURL returns the base URL of the HTTP API ("http://127.0.0.1:port").
+func (s *Server) APIURL() string {
+	a := s.APIAddr()
+	if a == nil {
+		panic("testutil: the HTTP API is off")
+	}
+	return "http://" + a.String()
 }
 
 // TCP returns the address of the default TCP listener.

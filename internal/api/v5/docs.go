@@ -1,0 +1,3 @@
+package v5
+
+func (a *API) docsRoutes() []route { return nil }
