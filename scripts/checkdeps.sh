@@ -13,6 +13,7 @@ deny() { # deny <package pattern> <forbidden import regexp> <why>
 }
 deny "./internal/mqtt/..." "broker|bufpool|cluster|storage|auth|service|api|rule|connector|server|config|listener|testutil|loadgen|metrics" "the codec and topics know nothing of the broker"
 deny "./internal/gctune" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener" "gctune is a leaf"
+deny "./internal/metastore" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener" "metastore is a leaf"
 deny "./internal/bufpool" "mqtt|broker|cluster|storage|auth|service|api|server|config|listener" "bufpool is a leaf"
 deny "./internal/broker/..." "cluster|storage|auth|service|api|rule|connector|server|config|listener|testutil|loadgen|metrics" "the core declares ports; outer layers implement them"
 deny "./internal/listener/..." "broker|mqtt|cluster|storage|auth|service|api|server|config" "listeners hand net.Conn to a function"

@@ -68,6 +68,7 @@ type Service struct {
 	nodes []*node // every node of the cluster; today only this one
 	local *node
 	now   func() time.Time
+	sec   *security
 
 	started time.Time
 	stop    chan struct{}
@@ -103,7 +104,7 @@ func New(opts Options) (*Service, error) {
 // samplers. It does not block.
 func (s *Service) Start() error {
 	s.started = s.now()
-	return nil
+	return s.initSecurity()
 }
 
 // Close stops the background work and waits for it.

@@ -15,6 +15,7 @@ import (
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/server"
+	"github.com/herald-mqtt/herald/pkg/client"
 )
 
 // Server is a running node.
@@ -106,6 +107,19 @@ func (s *Server) APIURL() string {
 		panic("testutil: the HTTP API is off")
 	}
 	return "http://" + a.String()
+}
+
+// API returns a management API client logged in as the bootstrap
+// administrator.
+func (s *Server) API(t testing.TB) *client.Client {
+	t.Helper()
+	c := client.New(s.APIURL())
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	if _, err := c.Login(ctx, s.Config.Dashboard.DefaultUsername, s.Config.Dashboard.DefaultPassword); err != nil {
+		t.Fatalf("api login: %v", err)
+	}
+	return c
 }
 
 // TCP returns the address of the default TCP listener.
