@@ -16,8 +16,8 @@ import (
 type ListenerInfo struct {
 	ID, Type, Name string
 	Conf           ListenerConf
-	Running        bool            // running on every node
-	Current        int             // connections open, summed over nodes
+	Running        bool // running on every node
+	Current        int  // connections open, summed over nodes
 	Nodes          []ListenerNodeStatus
 }
 
