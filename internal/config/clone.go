@@ -1,6 +1,12 @@
 package config
 
-import "maps"
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strconv"
+	"strings"
+)
 
 // Clone returns a deep copy of c: the listener maps, the user list and the
 // rules are copied, so changing the copy never changes c.
@@ -41,3 +47,45 @@ func (c *Config) Listener(typ, name string) (NamedListener, bool) {
 // IsActive reports whether the listener is to be started: enabled, with a
 // bind, and for ssl/wss with a certfile (see ActiveListeners).
 func (n NamedListener) IsActive() bool { return n.active() }
+
+// coldPrefixes are the key prefixes read once at start: the node's
+// identity and storage, the log format, the authentication and
+// authorization databases, the HTTP API's own listener and bootstrap user.
+var coldPrefixes = []string{"node.", "durability", "log.format", "authentication.",
+	"authorization.no_match", "authorization.rules", "dashboard."}
+
+// ColdKey reports whether key can only change with a restart (the
+// management API refuses to change it; the file or the environment sets
+// it). Every other key can change while the node runs.
+func ColdKey(key string) bool {
+	for _, p := range coldPrefixes {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ValueString is a Flatten value of key in the string form Set reads
+// back: strings as they are (an empty bind as "off"), numbers and bools
+// in Go syntax, lists as JSON.
+func ValueString(key string, v any) string {
+	switch x := v.(type) {
+	case string:
+		if x == "" && strings.HasSuffix(key, ".bind") {
+			return "off"
+		}
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}

@@ -22,13 +22,6 @@ func (s *Server) Config() config.Config {
 	return s.cfg.Clone()
 }
 
-// coldKeys are the key prefixes that cannot change while the node runs:
-// they are read once at start (identity, storage, the authentication and
-// authorization databases, the HTTP API's own listener and bootstrap
-// user). The API refuses to change them; the file sets them.
-var coldKeys = []string{"node.", "durability", "log.format", "authentication.",
-	"authorization.no_match", "authorization.rules", "dashboard."}
-
 // checkHot refuses a change of a key that cannot change at run time.
 func checkHot(old, cfg *config.Config) error {
 	of, nf := old.Flatten(), cfg.Flatten()
@@ -36,11 +29,9 @@ func checkHot(old, cfg *config.Config) error {
 		if reflect.DeepEqual(of[k], v) {
 			continue
 		}
-		for _, p := range coldKeys {
-			if strings.HasPrefix(k, p) {
-				return service.Errorf(service.ErrBadRequest, "UPDATE_FAILED",
-					"%s cannot be changed at run time: set it in the configuration file and restart", k)
-			}
+		if config.ColdKey(k) {
+			return service.Errorf(service.ErrBadRequest, "UPDATE_FAILED",
+				"%s cannot be changed at run time: set it in the configuration file and restart", k)
 		}
 	}
 	return nil

@@ -1,13 +1,11 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/herald-mqtt/herald/internal/config"
@@ -38,7 +36,7 @@ func diffOverrides(base, cfg config.Config) overrides {
 		if bv, ok := bf[k]; ok && reflect.DeepEqual(bv, v) {
 			continue
 		}
-		ov.Set[k] = valueString(k, v)
+		ov.Set[k] = config.ValueString(k, v)
 	}
 	for _, l := range base.AllListeners() {
 		if _, ok := cfg.Listener(l.Type, l.Name); !ok {
@@ -46,28 +44,6 @@ func diffOverrides(base, cfg config.Config) overrides {
 		}
 	}
 	return ov
-}
-
-// valueString is a Flatten value in the form config.Set reads.
-func valueString(key string, v any) string {
-	switch x := v.(type) {
-	case string:
-		if x == "" && strings.HasSuffix(key, ".bind") {
-			return "off"
-		}
-		return x
-	case bool:
-		return strconv.FormatBool(x)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
 }
 
 // apply returns base with the overrides applied. A key that no longer
