@@ -105,6 +105,22 @@ func TestListenersListAndStatus(t *testing.T) {
 	}
 	_, err = c.Listeners(ctx, "bogus")
 	wantAPIError(t, err, 400, "BAD_REQUEST", "")
+
+	// A GET object PUT back unchanged is accepted and changes nothing
+	// (the listener is not even restarted).
+	addr := s.TCP()
+	for _, id := range []string{"tcp:default", "ssl:default", "ws:default"} {
+		l, err := c.Listener(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.UpdateListener(ctx, id, l); err != nil {
+			t.Fatalf("PUT back %s: %v", id, err)
+		}
+	}
+	if s.TCP() != addr {
+		t.Fatal("an unchanged PUT restarted tcp:default")
+	}
 }
 
 func TestListenerLifecycle(t *testing.T) {
