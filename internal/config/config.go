@@ -18,6 +18,7 @@ type Config struct {
 	Authentication Authentication
 	Authorization  Authorization
 	Dashboard      Dashboard
+	Prometheus     Prometheus
 }
 
 // Node identifies this broker node.
@@ -191,6 +192,14 @@ type DashboardListeners struct {
 // DashboardHTTP is dashboard.listeners.http.
 type DashboardHTTP struct {
 	Bind string // "host:port"; "" = off
+}
+
+// Prometheus configures the Prometheus endpoints of the HTTP API
+// (prometheus.*).
+type Prometheus struct {
+	// EnableBasicAuth makes GET /api/v5/prometheus/* require credentials
+	// (prometheus.enable_basic_auth; default false: public, as EMQX).
+	EnableBasicAuth bool
 }
 
 // Default returns the built-in defaults. Every call returns fresh maps.

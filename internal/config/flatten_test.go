@@ -82,6 +82,7 @@ func nonDefaults() map[string]string {
 		"sys_topics.sys_msg_interval": "disabled", "sys_topics.sys_heartbeat_interval": "disabled",
 		"authentication.allow_anonymous": "false", "authorization.no_match": "deny", "authorization.deny_action": "disconnect",
 		"dashboard.listeners.http.bind": "off", "dashboard.default_username": "root", "dashboard.default_password": "pw",
+		"prometheus.enable_basic_auth": "true",
 	}
 	for _, typ := range ListenerTypes {
 		p := "listeners." + typ + ".default."

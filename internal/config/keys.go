@@ -114,6 +114,7 @@ func otherFields() []field[Config] {
 		bindF("dashboard.listeners.http.bind", func(c *Config) *string { return &c.Dashboard.Listeners.HTTP.Bind }, func(*Config) {}),
 		strF("dashboard.default_username", func(c *Config) *string { return &c.Dashboard.DefaultUsername }),
 		strF("dashboard.default_password", func(c *Config) *string { return &c.Dashboard.DefaultPassword }),
+		boolF("prometheus.enable_basic_auth", func(c *Config) *bool { return &c.Prometheus.EnableBasicAuth }),
 	}
 }
 
