@@ -229,7 +229,7 @@ func Default() Config {
 		Authentication: Authentication{AllowAnonymous: true},
 		Authorization:  Authorization{NoMatch: "allow", DenyAction: "ignore"},
 		Dashboard: Dashboard{
-			Listeners:       DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
+			Listeners:                     DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
 			DefaultUsername:               "admin",
 			DefaultPassword:               "public",
 			TokenExpiredTime:              60 * time.Minute,
