@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"slices"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -52,7 +53,10 @@ type LoginResult struct {
 
 // dummyHash is compared against when the user does not exist, so an
 // unknown username costs as much time as a wrong password.
-const dummyHash = "$2a$10$pqlfi3bkEHeLWHiIa1N0ruFxR96s/OXAusCBXLbBucdjeyFy0zlsq"
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword(randomBytes(16), bcryptCost)
+	return h
+})
 
 // Login checks a dashboard user's password and returns a bearer token
 // lasting dashboard.token_expired_time. A wrong username or password is
@@ -91,11 +95,11 @@ func (s *Service) passwordMatches(u dashUser, ok bool, password string) bool {
 		def := s.opts.Controller.Config().Dashboard.DefaultPassword
 		return def != "" && subtle.ConstantTimeCompare([]byte(def), []byte(password)) == 1
 	}
-	hash := u.Hash
-	if !ok || hash == "" {
-		hash = dummyHash
+	hash := []byte(u.Hash)
+	if !ok || u.Hash == "" {
+		hash = dummyHash()
 	}
-	match := bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+	match := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	return ok && u.Hash != "" && match
 }
 
@@ -145,7 +149,7 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (User, error) {
 	if _, exists := s.user(in.Username); exists {
 		return User{}, Errorf(ErrBadRequest, "BAD_REQUEST", "username %q already exists", in.Username)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcryptCost)
 	if err != nil {
 		return User{}, Errorf(ErrBadRequest, "BAD_REQUEST", "%v", err)
 	}
@@ -262,7 +266,7 @@ func (s *Service) ChangePassword(ctx context.Context, username, oldPwd, newPwd s
 	if err := checkPassword(newPwd); err != nil {
 		return err
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(newPwd), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(newPwd), bcryptCost)
 	if err != nil {
 		return Errorf(ErrBadRequest, "BAD_REQUEST", "%v", err)
 	}
