@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/herald-mqtt/herald/internal/config"
+	"github.com/herald-mqtt/herald/internal/server"
 	"github.com/herald-mqtt/herald/internal/testutil"
 	"github.com/herald-mqtt/herald/pkg/client"
 )
@@ -330,5 +333,66 @@ func TestSecurityBadBodiesChangeNothing(t *testing.T) {
 	}
 	if keys, err := admin.APIKeys(ctx); err != nil || len(keys) != 0 {
 		t.Fatalf("keys after bad bodies = %+v, %v", keys, err)
+	}
+}
+
+// secLogBuf is a goroutine-safe log sink.
+type secLogBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *secLogBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *secLogBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestSecurityNoSecretsInLogs(t *testing.T) {
+	logs := &secLogBuf{}
+	cfg := testutil.TestConfig(t.TempDir())
+	cfg.Dashboard.DefaultPassword = "Boot-Pass-3"
+	srv, err := server.New(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s := &testutil.Server{Server: srv}
+	t.Cleanup(func() { s.Stop(t) })
+	ctx := secCtx(t)
+	c := client.New(s.APIURL())
+	res, err := c.Login(ctx, "admin", "Boot-Pass-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = client.New(s.APIURL()).Login(ctx, "admin", "wrong-Secret-1")
+	if _, err := c.CreateUser(ctx, client.NewUser{Username: "dave", Password: "Dave-Pass-9"}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CreateAPIKey(ctx, client.APIKeyRequest{Name: "logged"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = client.New(s.APIURL(), client.WithAPIKey(k.APIKey, k.APISecret)).APIKeys(ctx)
+	_, _ = client.New(s.APIURL(), client.WithAPIKey(k.APIKey, "Wrong-Key-Secret")).APIKeys(ctx)
+	if err := c.ChangePassword(ctx, "admin", "Boot-Pass-3", "Changed-Pass-7"); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "dashboard login") {
+		t.Fatalf("no login logged; the check would prove nothing:\n%s", out)
+	}
+	for _, secret := range []string{"Boot-Pass-3", "wrong-Secret-1", "Dave-Pass-9", k.APISecret, "Wrong-Key-Secret", "Changed-Pass-7", res.Token} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds the secret %q", secret)
+		}
 	}
 }
