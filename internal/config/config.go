@@ -19,6 +19,7 @@ type Config struct {
 	Authorization  Authorization
 	Dashboard      Dashboard
 	Prometheus     Prometheus
+	APIKey         APIKey
 }
 
 // Node identifies this broker node.
@@ -176,12 +177,27 @@ type Rule struct {
 	Topics     []string `json:"topics"`     // filters; "eq t/#" matches literally; %u, %c placeholders
 }
 
-// Dashboard is reserved for the HTTP dashboard/API; not used yet, but its
-// keys load so files written for later versions work.
+// Dashboard configures the HTTP management API (EMQX's dashboard.* tree).
 type Dashboard struct {
 	Listeners       DashboardListeners
-	DefaultUsername string
-	DefaultPassword string
+	DefaultUsername string // the administrator created on first start
+	DefaultPassword string // its password until changed through the API
+	// TokenExpiredTime is dashboard.token_expired_time: the lifetime of a
+	// bearer token from POST /login.
+	TokenExpiredTime time.Duration
+	// UnsuccessfulLoginMaxAttempts failed logins of one user within
+	// UnsuccessfulLoginInterval lock its login for
+	// UnsuccessfulLoginLockDuration (EMQX's login lock).
+	UnsuccessfulLoginMaxAttempts  int
+	UnsuccessfulLoginInterval     time.Duration
+	UnsuccessfulLoginLockDuration time.Duration
+}
+
+// APIKey is EMQX's api_key.* tree.
+type APIKey struct {
+	// BootstrapFile is api_key.bootstrap_file: API keys loaded at start,
+	// one "key:secret[:role]" a line ("" = none).
+	BootstrapFile string
 }
 
 // DashboardListeners is dashboard.listeners.
@@ -222,9 +238,13 @@ func Default() Config {
 		Authentication: Authentication{AllowAnonymous: true},
 		Authorization:  Authorization{NoMatch: "allow", DenyAction: "ignore"},
 		Dashboard: Dashboard{
-			Listeners:       DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
-			DefaultUsername: "admin",
-			DefaultPassword: "public",
+			Listeners:                     DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
+			DefaultUsername:               "admin",
+			DefaultPassword:               "public",
+			TokenExpiredTime:              60 * time.Minute,
+			UnsuccessfulLoginMaxAttempts:  5,
+			UnsuccessfulLoginInterval:     5 * time.Minute,
+			UnsuccessfulLoginLockDuration: 10 * time.Minute,
 		},
 	}
 }
