@@ -18,6 +18,8 @@ type Config struct {
 	Authentication Authentication
 	Authorization  Authorization
 	Dashboard      Dashboard
+	Prometheus     Prometheus
+	APIKey         APIKey
 }
 
 // Node identifies this broker node.
@@ -175,12 +177,27 @@ type Rule struct {
 	Topics     []string `json:"topics"`     // filters; "eq t/#" matches literally; %u, %c placeholders
 }
 
-// Dashboard is reserved for the HTTP dashboard/API; not used yet, but its
-// keys load so files written for later versions work.
+// Dashboard configures the HTTP management API (EMQX's dashboard.* tree).
 type Dashboard struct {
 	Listeners       DashboardListeners
-	DefaultUsername string
-	DefaultPassword string
+	DefaultUsername string // the administrator created on first start
+	DefaultPassword string // its password until changed through the API
+	// TokenExpiredTime is dashboard.token_expired_time: the lifetime of a
+	// bearer token from POST /login.
+	TokenExpiredTime time.Duration
+	// UnsuccessfulLoginMaxAttempts failed logins of one user within
+	// UnsuccessfulLoginInterval lock its login for
+	// UnsuccessfulLoginLockDuration (EMQX's login lock).
+	UnsuccessfulLoginMaxAttempts  int
+	UnsuccessfulLoginInterval     time.Duration
+	UnsuccessfulLoginLockDuration time.Duration
+}
+
+// APIKey is EMQX's api_key.* tree.
+type APIKey struct {
+	// BootstrapFile is api_key.bootstrap_file: API keys loaded at start,
+	// one "key:secret[:role]" a line ("" = none).
+	BootstrapFile string
 }
 
 // DashboardListeners is dashboard.listeners.
@@ -191,6 +208,14 @@ type DashboardListeners struct {
 // DashboardHTTP is dashboard.listeners.http.
 type DashboardHTTP struct {
 	Bind string // "host:port"; "" = off
+}
+
+// Prometheus configures the Prometheus endpoints of the HTTP API
+// (prometheus.*).
+type Prometheus struct {
+	// EnableBasicAuth makes GET /api/v5/prometheus/* require credentials
+	// (prometheus.enable_basic_auth; default false: public, as EMQX).
+	EnableBasicAuth bool
 }
 
 // Default returns the built-in defaults. Every call returns fresh maps.
@@ -213,9 +238,13 @@ func Default() Config {
 		Authentication: Authentication{AllowAnonymous: true},
 		Authorization:  Authorization{NoMatch: "allow", DenyAction: "ignore"},
 		Dashboard: Dashboard{
-			Listeners:       DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
-			DefaultUsername: "admin",
-			DefaultPassword: "public",
+			Listeners:                     DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
+			DefaultUsername:               "admin",
+			DefaultPassword:               "public",
+			TokenExpiredTime:              60 * time.Minute,
+			UnsuccessfulLoginMaxAttempts:  5,
+			UnsuccessfulLoginInterval:     5 * time.Minute,
+			UnsuccessfulLoginLockDuration: 10 * time.Minute,
 		},
 	}
 }

@@ -82,6 +82,10 @@ func nonDefaults() map[string]string {
 		"sys_topics.sys_msg_interval": "disabled", "sys_topics.sys_heartbeat_interval": "disabled",
 		"authentication.allow_anonymous": "false", "authorization.no_match": "deny", "authorization.deny_action": "disconnect",
 		"dashboard.listeners.http.bind": "off", "dashboard.default_username": "root", "dashboard.default_password": "pw",
+		"prometheus.enable_basic_auth": "true",
+		"dashboard.token_expired_time": "90s", "dashboard.unsuccessful_login_max_attempts": "3",
+		"dashboard.unsuccessful_login_interval": "1m", "dashboard.unsuccessful_login_lock_duration": "2m",
+		"api_key.bootstrap_file": "/etc/keys",
 	}
 	for _, typ := range ListenerTypes {
 		p := "listeners." + typ + ".default."

@@ -97,7 +97,7 @@ func keepaliveF() field[Config] {
 }
 
 // otherFields lists the broker, retainer, sys_topics, authentication,
-// authorization and dashboard scalar keys.
+// authorization, dashboard and api_key scalar keys.
 func otherFields() []field[Config] {
 	return []field[Config]{
 		enumF("broker.shared_subscription_strategy", func(c *Config) *string { return &c.Broker.SharedSubscriptionStrategy },
@@ -114,6 +114,12 @@ func otherFields() []field[Config] {
 		bindF("dashboard.listeners.http.bind", func(c *Config) *string { return &c.Dashboard.Listeners.HTTP.Bind }, func(*Config) {}),
 		strF("dashboard.default_username", func(c *Config) *string { return &c.Dashboard.DefaultUsername }),
 		strF("dashboard.default_password", func(c *Config) *string { return &c.Dashboard.DefaultPassword }),
+		boolF("prometheus.enable_basic_auth", func(c *Config) *bool { return &c.Prometheus.EnableBasicAuth }),
+		durF("dashboard.token_expired_time", func(c *Config) *time.Duration { return &c.Dashboard.TokenExpiredTime }, "", time.Second, 0),
+		intF("dashboard.unsuccessful_login_max_attempts", func(c *Config) *int { return &c.Dashboard.UnsuccessfulLoginMaxAttempts }, 1, maxInt32),
+		durF("dashboard.unsuccessful_login_interval", func(c *Config) *time.Duration { return &c.Dashboard.UnsuccessfulLoginInterval }, "", time.Second, 0),
+		durF("dashboard.unsuccessful_login_lock_duration", func(c *Config) *time.Duration { return &c.Dashboard.UnsuccessfulLoginLockDuration }, "", time.Second, 0),
+		strF("api_key.bootstrap_file", func(c *Config) *string { return &c.APIKey.BootstrapFile }),
 	}
 }
 
