@@ -20,9 +20,9 @@ func TestConfigRootsGet(t *testing.T) {
 	c := s.API(t)
 	ctx := context.Background()
 	for _, root := range configRoots {
-		testutil.GoldenShape(t, "config_"+root+".json", getRaw(t, c, "/configs/"+root))
+		testutil.GoldenShape(t, "config_"+root+".json", lnGetRaw(t, c, "/configs/"+root))
 	}
-	testutil.GoldenShape(t, "configs_all.json", getRaw(t, c, "/configs"))
+	testutil.GoldenShape(t, "configs_all.json", lnGetRaw(t, c, "/configs"))
 	gz, err := c.ConfigRoot(ctx, "global_zone")
 	if err != nil {
 		t.Fatal(err)
@@ -44,12 +44,12 @@ func TestConfigRootsGet(t *testing.T) {
 		t.Fatalf("HOCON: %v\n%s", err, text)
 	}
 	_, err = c.Configs(ctx, "nonsense")
-	wantAPIError(t, err, 404, "NOT_FOUND", "config_not_found.json")
+	lnWantErr(t, err, 404, "NOT_FOUND", "config_not_found.json")
 }
 
-// publishTooLarge connects a v5 client to addr, publishes size bytes and
+// cfgPublishTooLarge connects a v5 client to addr, publishes size bytes and
 // reports whether the broker refused it with DISCONNECT 0x95.
-func publishTooLarge(t *testing.T, addr, id string, size int) bool {
+func cfgPublishTooLarge(t *testing.T, addr, id string, size int) bool {
 	t.Helper()
 	c, _ := testutil.ConnectRawV5(t, addr, id)
 	c.Send(&packet.Publish{QoS: 1, PacketID: 1, Topic: []byte("big"), Payload: bytes.Repeat([]byte("x"), size)})
@@ -73,7 +73,7 @@ func TestConfigMaxPacketSizeHotAndPersisted(t *testing.T) {
 	s := testutil.RunServer(t)
 	c := s.API(t)
 	ctx := context.Background()
-	if publishTooLarge(t, s.TCP(), "before", 2048) {
+	if cfgPublishTooLarge(t, s.TCP(), "before", 2048) {
 		t.Fatal("2KB refused under the 1MB default")
 	}
 	res, err := c.Do(ctx, http.MethodPut, "/configs/global_zone", nil,
@@ -82,20 +82,20 @@ func TestConfigMaxPacketSizeHotAndPersisted(t *testing.T) {
 		t.Fatalf("put global_zone: %v", err)
 	}
 	testutil.GoldenShape(t, "config_global_zone_put.json", res.Body)
-	if !publishTooLarge(t, s.TCP(), "after", 2048) {
+	if !cfgPublishTooLarge(t, s.TCP(), "after", 2048) {
 		t.Fatal("2KB accepted after max_packet_size = 1KB")
 	}
 
 	// An invalid value, an unknown key, a mixed change: 400, nothing changed.
 	_, err = c.UpdateConfigRoot(ctx, "global_zone", map[string]any{"mqtt": map[string]any{"max_packet_size": "lots"}})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "config_update_failed.json")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "config_update_failed.json")
 	_, err = c.UpdateConfigRoot(ctx, "global_zone", map[string]any{"mqtt": map[string]any{"bogus_key": 1}})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	if !strings.Contains(err.Error(), "bogus_key") {
 		t.Fatalf("error does not name the key: %v", err)
 	}
 	_, err = c.UpdateConfigRoot(ctx, "global_zone", map[string]any{"mqtt": map[string]any{"max_packet_size": "4KB", "max_inflight": 0}})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	gz, _ := c.ConfigRoot(ctx, "global_zone")
 	if got := gz["mqtt"].(map[string]any)["max_packet_size"]; got != "1KB" {
 		t.Fatalf("max_packet_size = %v after failed updates, want 1KB", got)
@@ -108,7 +108,7 @@ func TestConfigMaxPacketSizeHotAndPersisted(t *testing.T) {
 	if err != nil || gz["mqtt"].(map[string]any)["max_packet_size"] != "1KB" {
 		t.Fatalf("after restart: %v %v", err, gz["mqtt"])
 	}
-	if !publishTooLarge(t, s.TCP(), "restarted", 2048) {
+	if !cfgPublishTooLarge(t, s.TCP(), "restarted", 2048) {
 		t.Fatal("2KB accepted after restart")
 	}
 
@@ -117,13 +117,13 @@ func TestConfigMaxPacketSizeHotAndPersisted(t *testing.T) {
 	if err := c.UpdateConfigsHOCON(ctx, hocon, "merge"); err != nil {
 		t.Fatalf("PUT /configs: %v", err)
 	}
-	if publishTooLarge(t, s.TCP(), "raised", 2048) {
+	if cfgPublishTooLarge(t, s.TCP(), "raised", 2048) {
 		t.Fatal("2KB refused after max_packet_size = 4KB")
 	}
 	err = c.UpdateConfigsHOCON(ctx, "mqtt { max_packet_size = ", "")
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	err = c.UpdateConfigsHOCON(ctx, "nonsense { a = 1 }", "")
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 }
 
 func TestConfigRootsUpdate(t *testing.T) {
@@ -141,7 +141,7 @@ func TestConfigRootsUpdate(t *testing.T) {
 		t.Fatalf("log: %v %v", err, lg)
 	}
 	_, err = c.UpdateConfigRoot(ctx, "log", map[string]any{"console": map[string]any{"level": "loud"}})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	br, err := c.UpdateConfigRoot(ctx, "broker", map[string]any{"shared_subscription_strategy": "random"})
 	if err != nil || br["shared_subscription_strategy"] != "random" {
 		t.Fatalf("broker: %v %v", err, br)
@@ -156,13 +156,13 @@ func TestConfigRootsUpdate(t *testing.T) {
 		t.Fatalf("sysmon unchanged: %v", err)
 	}
 	_, err = c.UpdateConfigRoot(ctx, "file_transfer", map[string]any{"enable": true})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	if !strings.Contains(err.Error(), "file_transfer.enable") {
 		t.Fatalf("error does not name the key: %v", err)
 	}
 	// A key that needs a restart.
 	_, err = c.UpdateConfigRoot(ctx, "dashboard", map[string]any{"listeners": map[string]any{"http": map[string]any{"bind": "127.0.0.1:1"}}})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	db, _ := c.ConfigRoot(ctx, "dashboard")
 	if _, err := c.UpdateConfigRoot(ctx, "dashboard", db); err != nil {
 		t.Fatalf("dashboard unchanged: %v", err)
@@ -183,8 +183,8 @@ func TestConfigRootsUpdate(t *testing.T) {
 	if lg["console"].(map[string]any)["level"] != "info" {
 		t.Fatalf("after reset of log: %v", lg)
 	}
-	wantAPIError(t, c.ResetConfigRoot(ctx, "sys_topics", "nope"), 400, "NO_DEFAULT_VALUE", "")
-	wantAPIError(t, c.ResetConfigRoot(ctx, "nope", ""), 404, "NOT_FOUND", "")
+	lnWantErr(t, c.ResetConfigRoot(ctx, "sys_topics", "nope"), 400, "NO_DEFAULT_VALUE", "")
+	lnWantErr(t, c.ResetConfigRoot(ctx, "nope", ""), 404, "NOT_FOUND", "")
 }
 
 func TestConfigsAccept(t *testing.T) {

@@ -13,8 +13,8 @@ import (
 	"github.com/herald-mqtt/herald/pkg/client"
 )
 
-// getRaw GETs path and returns the body of a success.
-func getRaw(t *testing.T, c *client.Client, path string) []byte {
+// lnGetRaw GETs path and returns the body of a success.
+func lnGetRaw(t *testing.T, c *client.Client, path string) []byte {
 	t.Helper()
 	res, err := c.Do(context.Background(), http.MethodGet, path, nil, nil, nil)
 	if err != nil {
@@ -23,9 +23,9 @@ func getRaw(t *testing.T, c *client.Client, path string) []byte {
 	return res.Body
 }
 
-// wantAPIError checks err is an API error with status and code, and pins
+// lnWantErr checks err is an API error with status and code, and pins
 // its shape in golden (when not "").
-func wantAPIError(t *testing.T, err error, status int, code, golden string) {
+func lnWantErr(t *testing.T, err error, status int, code, golden string) {
 	t.Helper()
 	var e *client.Error
 	if !errors.As(err, &e) || e.Status != status || e.Code != code {
@@ -36,8 +36,8 @@ func wantAPIError(t *testing.T, err error, status int, code, golden string) {
 	}
 }
 
-// freePort returns a loopback address nothing listens on.
-func freePort(t *testing.T) string {
+// lnFreePort returns a loopback address nothing listens on.
+func lnFreePort(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -48,8 +48,8 @@ func freePort(t *testing.T) string {
 	return addr
 }
 
-// refused checks nothing accepts on addr.
-func refused(t *testing.T, addr string) {
+// lnRefused checks nothing accepts on addr.
+func lnRefused(t *testing.T, addr string) {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, testutil.Timeout)
 	if err == nil {
@@ -58,24 +58,24 @@ func refused(t *testing.T, addr string) {
 	}
 }
 
-// mqttOK connects an MQTT 5 client to addr.
-func mqttOK(t *testing.T, addr, id string) *testutil.Raw {
+// lnConnect connects an MQTT 5 client to addr.
+func lnConnect(t *testing.T, addr, id string) *testutil.Raw {
 	t.Helper()
 	c, _ := testutil.ConnectRawV5(t, addr, id)
 	return c
 }
 
-func ptr[T any](v T) *T { return &v }
+func lnPtr[T any](v T) *T { return &v }
 
 func TestListenersListAndStatus(t *testing.T) {
 	s := testutil.RunServer(t)
 	c := s.API(t)
 	ctx := context.Background()
-	testutil.GoldenShape(t, "listeners_list.json", getRaw(t, c, "/listeners"))
-	testutil.GoldenShape(t, "listeners_status.json", getRaw(t, c, "/listeners_status"))
-	testutil.GoldenShape(t, "listener_tcp.json", getRaw(t, c, "/listeners/tcp:default"))
-	testutil.GoldenShape(t, "listener_ssl.json", getRaw(t, c, "/listeners/ssl:default"))
-	testutil.GoldenShape(t, "listener_ws.json", getRaw(t, c, "/listeners/ws:default"))
+	testutil.GoldenShape(t, "listeners_list.json", lnGetRaw(t, c, "/listeners"))
+	testutil.GoldenShape(t, "listeners_status.json", lnGetRaw(t, c, "/listeners_status"))
+	testutil.GoldenShape(t, "listener_tcp.json", lnGetRaw(t, c, "/listeners/tcp:default"))
+	testutil.GoldenShape(t, "listener_ssl.json", lnGetRaw(t, c, "/listeners/ssl:default"))
+	testutil.GoldenShape(t, "listener_ws.json", lnGetRaw(t, c, "/listeners/ws:default"))
 
 	all, err := c.Listeners(ctx, "")
 	if err != nil || len(all) != 4 {
@@ -85,7 +85,7 @@ func TestListenersListAndStatus(t *testing.T) {
 	if err != nil || len(tcp) != 1 || tcp[0].ID != "tcp:default" || tcp[0].Status.Running != true || tcp[0].Number != 1 {
 		t.Fatalf("tcp listeners: %v %+v", err, tcp)
 	}
-	mqttOK(t, s.TCP(), "counted")
+	lnConnect(t, s.TCP(), "counted")
 	testutil.Eventually(t, testutil.Timeout, func() error {
 		l, err := c.Listener(ctx, "tcp:default")
 		if err != nil {
@@ -104,7 +104,7 @@ func TestListenersListAndStatus(t *testing.T) {
 		t.Fatalf("ssl (no certificate) status: %+v", st[1])
 	}
 	_, err = c.Listeners(ctx, "bogus")
-	wantAPIError(t, err, 400, "BAD_REQUEST", "")
+	lnWantErr(t, err, 400, "BAD_REQUEST", "")
 
 	// A GET object PUT back unchanged is accepted and changes nothing
 	// (the listener is not even restarted).
@@ -139,13 +139,13 @@ func TestListenerLifecycle(t *testing.T) {
 		t.Fatalf("created listener: %v %+v", err, l)
 	}
 	addr := s.Addr("tcp:extra")
-	live := mqttOK(t, addr, "on-extra")
+	live := lnConnect(t, addr, "on-extra")
 
 	// Stop: no new connections, the existing one stays.
 	if err := c.StopListener(ctx, "tcp:extra"); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
-	refused(t, addr)
+	lnRefused(t, addr)
 	if l, _ = c.Listener(ctx, "tcp:extra"); *l.Running || *l.CurrentConnections != 1 {
 		t.Fatalf("stopped listener: %+v running=%v current=%d", l, *l.Running, *l.CurrentConnections)
 	}
@@ -156,14 +156,14 @@ func TestListenerLifecycle(t *testing.T) {
 	if err := c.StartListener(ctx, "tcp:extra"); err != nil {
 		t.Fatalf("start: %v", err)
 	}
-	mqttOK(t, s.Addr("tcp:extra"), "after-start")
+	lnConnect(t, s.Addr("tcp:extra"), "after-start")
 	if err := c.RestartListener(ctx, "tcp:extra"); err != nil {
 		t.Fatalf("restart: %v", err)
 	}
-	mqttOK(t, s.Addr("tcp:extra"), "after-restart")
+	lnConnect(t, s.Addr("tcp:extra"), "after-restart")
 
 	// Update the bind to a known port.
-	fixed := freePort(t)
+	fixed := lnFreePort(t)
 	l, err = c.UpdateListener(ctx, "tcp:extra", client.Listener{Type: "tcp", Bind: fixed})
 	if err != nil || l.Bind != fixed || !*l.Running {
 		t.Fatalf("update: %v %+v", err, l)
@@ -171,15 +171,15 @@ func TestListenerLifecycle(t *testing.T) {
 	if got := s.Addr("tcp:extra"); got != fixed {
 		t.Fatalf("bound to %s, want %s", got, fixed)
 	}
-	mqttOK(t, fixed, "after-update")
+	lnConnect(t, fixed, "after-update")
 
 	// Delete.
 	if err := c.DeleteListener(ctx, "tcp:extra"); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
-	refused(t, fixed)
+	lnRefused(t, fixed)
 	_, err = c.Listener(ctx, "tcp:extra")
-	wantAPIError(t, err, 404, "BAD_LISTENER_ID", "listener_not_found.json")
+	lnWantErr(t, err, 404, "BAD_LISTENER_ID", "listener_not_found.json")
 }
 
 func TestListenerErrors(t *testing.T) {
@@ -188,25 +188,25 @@ func TestListenerErrors(t *testing.T) {
 	ctx := context.Background()
 
 	_, err := c.Listener(ctx, "nonsense")
-	wantAPIError(t, err, 400, "BAD_LISTENER_ID", "listener_bad_id.json")
+	lnWantErr(t, err, 400, "BAD_LISTENER_ID", "listener_bad_id.json")
 	_, err = c.Listener(ctx, "tcp:nope")
-	wantAPIError(t, err, 404, "BAD_LISTENER_ID", "")
-	wantAPIError(t, c.StopListener(ctx, "tcp:nope"), 404, "BAD_LISTENER_ID", "")
-	wantAPIError(t, c.StartListener(ctx, "quic:x"), 400, "BAD_LISTENER_ID", "")
-	wantAPIError(t, c.DeleteListener(ctx, "tcp:nope"), 404, "BAD_LISTENER_ID", "")
+	lnWantErr(t, err, 404, "BAD_LISTENER_ID", "")
+	lnWantErr(t, c.StopListener(ctx, "tcp:nope"), 404, "BAD_LISTENER_ID", "")
+	lnWantErr(t, c.StartListener(ctx, "quic:x"), 400, "BAD_LISTENER_ID", "")
+	lnWantErr(t, c.DeleteListener(ctx, "tcp:nope"), 404, "BAD_LISTENER_ID", "")
 	_, err = c.UpdateListener(ctx, "tcp:nope", client.Listener{Type: "tcp", Bind: "127.0.0.1:0"})
-	wantAPIError(t, err, 404, "BAD_LISTENER_ID", "")
+	lnWantErr(t, err, 404, "BAD_LISTENER_ID", "")
 
 	// Duplicate, bad values, an address in use: 400 and nothing changed.
 	_, err = c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "default", Bind: "127.0.0.1:0"})
-	wantAPIError(t, err, 400, "BAD_LISTENER_ID", "")
+	lnWantErr(t, err, 400, "BAD_LISTENER_ID", "")
 	_, err = c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "bad", Bind: "127.0.0.1:0", MaxConnections: "lots"})
-	wantAPIError(t, err, 400, "BAD_REQUEST", "listener_bad_value.json")
+	lnWantErr(t, err, 400, "BAD_REQUEST", "listener_bad_value.json")
 	_, err = c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "busy", Bind: s.TCP()})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	_, err = c.Listener(ctx, "tcp:busy")
-	wantAPIError(t, err, 404, "BAD_LISTENER_ID", "")
-	mqttOK(t, s.TCP(), "default-still-up")
+	lnWantErr(t, err, 404, "BAD_LISTENER_ID", "")
+	lnConnect(t, s.TCP(), "default-still-up")
 
 	// A start on an address another process holds.
 	hold, err := net.Listen("tcp", "127.0.0.1:0")
@@ -214,12 +214,12 @@ func TestListenerErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer hold.Close()
-	if _, err := c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "later", Bind: hold.Addr().String(), Enable: ptr(false)}); err != nil {
+	if _, err := c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "later", Bind: hold.Addr().String(), Enable: lnPtr(false)}); err != nil {
 		t.Fatalf("create disabled: %v", err)
 	}
-	wantAPIError(t, c.StartListener(ctx, "tcp:later"), 400, "BAD_REQUEST", "")
-	_, err = c.UpdateListener(ctx, "tcp:later", client.Listener{Type: "tcp", Enable: ptr(true)})
-	wantAPIError(t, err, 400, "UPDATE_FAILED", "")
+	lnWantErr(t, c.StartListener(ctx, "tcp:later"), 400, "BAD_REQUEST", "")
+	_, err = c.UpdateListener(ctx, "tcp:later", client.Listener{Type: "tcp", Enable: lnPtr(true)})
+	lnWantErr(t, err, 400, "UPDATE_FAILED", "")
 	if l, err := c.Listener(ctx, "tcp:later"); err != nil || *l.Enable || *l.Running {
 		t.Fatalf("after a failed update: %v %+v", err, l)
 	}
@@ -229,7 +229,7 @@ func TestListenerChangesSurviveRestart(t *testing.T) {
 	s := testutil.RunServer(t)
 	c := s.API(t)
 	ctx := context.Background()
-	fixed := freePort(t)
+	fixed := lnFreePort(t)
 	if _, err := c.CreateListener(ctx, client.Listener{Type: "tcp", Name: "kept", Bind: fixed}); err != nil {
 		t.Fatalf("create: %v", err)
 	}
@@ -245,8 +245,8 @@ func TestListenerChangesSurviveRestart(t *testing.T) {
 	if err != nil || !*l.Running || l.Bind != fixed {
 		t.Fatalf("after restart: %v %+v", err, l)
 	}
-	mqttOK(t, fixed, "kept")
-	mqttOK(t, s.TCP(), "default-back")
+	lnConnect(t, fixed, "kept")
+	lnConnect(t, s.TCP(), "default-back")
 	_, err = c.Listener(ctx, "ws:default")
-	wantAPIError(t, err, 404, "BAD_LISTENER_ID", "")
+	lnWantErr(t, err, 404, "BAD_LISTENER_ID", "")
 }
