@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"sync"
 	"testing"
 
 	"github.com/herald-mqtt/herald/internal/config"
+	"github.com/herald-mqtt/herald/internal/server"
 	"github.com/herald-mqtt/herald/internal/service"
 	"github.com/herald-mqtt/herald/internal/testutil"
 )
@@ -36,5 +39,37 @@ func TestListenerActionsRaceShutdown(t *testing.T) {
 	}
 	if err := s.ListenerAction(ctx, "tcp:default", service.ListenerStart); err == nil {
 		t.Fatal("start after shutdown succeeded")
+	}
+}
+
+// log.level changes take effect at once on the node's logger level.
+func TestUpdateConfigLogLevel(t *testing.T) {
+	cfg := testutil.TestConfig(t.TempDir())
+	srv, err := server.New(cfg, testutil.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := new(slog.LevelVar)
+	srv.SetLogLevel(level)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = srv.Shutdown(context.Background()) }()
+	if level.Level() != slog.LevelInfo {
+		t.Fatalf("level %v at start", level.Level())
+	}
+	if _, err := srv.UpdateConfig(context.Background(), func(c *config.Config) error {
+		return config.Set(c, "log.level", "debug")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if level.Level() != slog.LevelDebug {
+		t.Fatalf("level %v after log.level = debug", level.Level())
+	}
+	_, err = srv.UpdateConfig(context.Background(), func(c *config.Config) error {
+		return config.Set(c, "log.format", "json")
+	})
+	if !errors.Is(err, service.ErrBadRequest) {
+		t.Fatalf("log.format change: %v, want a bad request", err)
 	}
 }
