@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/herald-mqtt/herald/internal/banned"
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 )
@@ -59,6 +60,7 @@ type Options struct {
 	DataDir    string // the node's data dir; management state lives under DataDir/mgmt
 	Logger     *slog.Logger
 	Now        func() time.Time // nil: time.Now (tests inject a clock)
+	Banned     *banned.List     // the node's ban list (nil: an empty one in memory)
 }
 
 // Service is the management service of one node, cluster-shaped.
@@ -69,6 +71,9 @@ type Service struct {
 	local *node
 	now   func() time.Time
 	sec   *security
+
+	bans   *banned.List // ban list (banned.go)
+	alarms *alarms      // alarm registry (alarms.go)
 
 	started time.Time
 	stop    chan struct{}
@@ -104,7 +109,15 @@ func New(opts Options) (*Service, error) {
 // samplers. It does not block.
 func (s *Service) Start() error {
 	s.started = s.now()
-	return s.initSecurity()
+	if err := s.initSecurity(); err != nil {
+		return err
+	}
+	if err := s.initBanned(); err != nil {
+		return err
+	}
+	s.initAlarms()
+	s.startRetainerSweeper()
+	return nil
 }
 
 // Close stops the background work and waits for it.
