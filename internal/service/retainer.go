@@ -211,8 +211,13 @@ func storageType(c config.Config) string {
 // backend type or storage type) or a bad value is ErrBadRequest with code
 // UPDATE_FAILED.
 func (s *Service) UpdateRetainerConfig(ctx context.Context, u RetainerConfigUpdate) (RetainerConfig, error) {
+	apply, err := retainerChange(u, s.opts.Controller.Config())
+	if err != nil {
+		return RetainerConfig{}, err
+	}
 	cfg, err := s.opts.Controller.UpdateConfig(ctx, func(c *config.Config) error {
-		return applyRetainer(c, u)
+		apply(&c.Retainer)
+		return nil
 	})
 	if err != nil {
 		return RetainerConfig{}, updateFailed(err)
@@ -235,30 +240,32 @@ func updateFailed(err error) error {
 	return err
 }
 
-// applyRetainer applies an update to a configuration copy.
-func applyRetainer(c *config.Config, u RetainerConfigUpdate) error {
+// retainerChange checks an update against what Herald supports and parses
+// its values, returning the change to apply to the retainer settings.
+func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Retainer), error) {
 	bad := func(format string, a ...any) error { return Errorf(ErrBadRequest, "UPDATE_FAILED", format, a...) }
 	if u.StopPublishClearMsg != nil && *u.StopPublishClearMsg {
-		return bad("stop_publish_clear_msg = true is not supported")
+		return nil, bad("stop_publish_clear_msg = true is not supported")
 	}
 	if u.DeliveryRate != nil && *u.DeliveryRate != retainerDeliveryRate {
-		return bad("delivery_rate is not configurable (always %s)", retainerDeliveryRate)
+		return nil, bad("delivery_rate is not configurable (always %s)", retainerDeliveryRate)
 	}
+	r := cur.Retainer
 	if u.Enable != nil {
-		c.Retainer.Enable = *u.Enable
+		r.Enable = *u.Enable
 	}
 	for _, d := range []struct {
 		key string
 		in  *string
 		out *time.Duration
 	}{
-		{"msg_expiry_interval", u.MsgExpiryInterval, &c.Retainer.MsgExpiryInterval},
-		{"msg_clear_interval", u.MsgClearInterval, &c.Retainer.MsgClearInterval},
+		{"msg_expiry_interval", u.MsgExpiryInterval, &r.MsgExpiryInterval},
+		{"msg_clear_interval", u.MsgClearInterval, &r.MsgClearInterval},
 	} {
 		if d.in != nil {
 			v, err := config.ParseDuration(*d.in)
 			if err != nil {
-				return bad("%s: %v", d.key, err)
+				return nil, bad("%s: %v", d.key, err)
 			}
 			*d.out = v
 		}
@@ -266,30 +273,23 @@ func applyRetainer(c *config.Config, u RetainerConfigUpdate) error {
 	if u.MaxPayloadSize != nil {
 		v, err := config.ParseByteSize(*u.MaxPayloadSize)
 		if err != nil {
-			return bad("max_payload_size: %v", err)
+			return nil, bad("max_payload_size: %v", err)
 		}
-		c.Retainer.MaxPayloadSize = v
+		r.MaxPayloadSize = v
 	}
-	return applyRetainerBackend(c, u.Backend)
-}
-
-func applyRetainerBackend(c *config.Config, b *RetainerBackendUpdate) error {
-	if b == nil {
-		return nil
-	}
-	if b.Type != nil && *b.Type != retainerBackendType {
-		return Errorf(ErrBadRequest, "UPDATE_FAILED", "backend.type must be %s", retainerBackendType)
-	}
-	if b.StorageType != nil && *b.StorageType != storageType(*c) {
-		return Errorf(ErrBadRequest, "UPDATE_FAILED", "backend.storage_type follows durability (%s here)", storageType(*c))
-	}
-	if b.MaxRetainedMessages != nil {
-		if *b.MaxRetainedMessages < 0 {
-			return Errorf(ErrBadRequest, "UPDATE_FAILED", "backend.max_retained_messages must be >= 0")
+	if b := u.Backend; b != nil {
+		switch {
+		case b.Type != nil && *b.Type != retainerBackendType:
+			return nil, bad("backend.type must be %s", retainerBackendType)
+		case b.StorageType != nil && *b.StorageType != storageType(cur):
+			return nil, bad("backend.storage_type follows durability (%s on this node)", storageType(cur))
+		case b.MaxRetainedMessages != nil && *b.MaxRetainedMessages < 0:
+			return nil, bad("backend.max_retained_messages must be >= 0")
+		case b.MaxRetainedMessages != nil:
+			r.MaxRetainedMessages = *b.MaxRetainedMessages
 		}
-		c.Retainer.MaxRetainedMessages = *b.MaxRetainedMessages
 	}
-	return nil
+	return func(c *config.Retainer) { *c = r }, nil
 }
 
 // startRetainerSweeper deletes expired retained messages every
