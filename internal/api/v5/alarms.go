@@ -43,7 +43,8 @@ type PageParams struct {
 
 // AlarmsQuery is GET /alarms's query.
 type AlarmsQuery struct {
-	PageParams
+	Page      int   `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1"`
+	Limit     int   `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
 	Activated *bool `query:"activated" description:"true: currently activated alarms; false: the history of deactivated ones." default:"true"`
 }
 

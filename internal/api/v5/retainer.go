@@ -10,7 +10,8 @@ import (
 
 // RetainedQuery is GET /mqtt/retainer/messages's query.
 type RetainedQuery struct {
-	PageParams
+	Page  int    `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1"`
+	Limit int    `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
 	Topic string `query:"topic" description:"Topic filter; only retained messages matching it are listed."`
 }
 
