@@ -241,7 +241,8 @@ func updateFailed(err error) error {
 }
 
 // retainerChange checks an update against what Herald supports and parses
-// its values, returning the change to apply to the retainer settings.
+// its values, returning the change to apply to the retainer settings (the
+// fields the update sets, and only those).
 func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Retainer), error) {
 	bad := func(format string, a ...any) error { return Errorf(ErrBadRequest, "UPDATE_FAILED", format, a...) }
 	if u.StopPublishClearMsg != nil && *u.StopPublishClearMsg {
@@ -250,24 +251,26 @@ func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Ret
 	if u.DeliveryRate != nil && *u.DeliveryRate != retainerDeliveryRate {
 		return nil, bad("delivery_rate is not configurable (always %s)", retainerDeliveryRate)
 	}
-	r := cur.Retainer
+	var sets []func(*config.Retainer)
 	if u.Enable != nil {
-		r.Enable = *u.Enable
+		v := *u.Enable
+		sets = append(sets, func(r *config.Retainer) { r.Enable = v })
 	}
 	for _, d := range []struct {
 		key string
 		in  *string
-		out *time.Duration
+		out func(*config.Retainer) *time.Duration
 	}{
-		{"msg_expiry_interval", u.MsgExpiryInterval, &r.MsgExpiryInterval},
-		{"msg_clear_interval", u.MsgClearInterval, &r.MsgClearInterval},
+		{"msg_expiry_interval", u.MsgExpiryInterval, func(r *config.Retainer) *time.Duration { return &r.MsgExpiryInterval }},
+		{"msg_clear_interval", u.MsgClearInterval, func(r *config.Retainer) *time.Duration { return &r.MsgClearInterval }},
 	} {
 		if d.in != nil {
 			v, err := config.ParseDuration(*d.in)
 			if err != nil {
 				return nil, bad("%s: %v", d.key, err)
 			}
-			*d.out = v
+			out := d.out
+			sets = append(sets, func(r *config.Retainer) { *out(r) = v })
 		}
 	}
 	if u.MaxPayloadSize != nil {
@@ -275,7 +278,7 @@ func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Ret
 		if err != nil {
 			return nil, bad("max_payload_size: %v", err)
 		}
-		r.MaxPayloadSize = v
+		sets = append(sets, func(r *config.Retainer) { r.MaxPayloadSize = v })
 	}
 	if b := u.Backend; b != nil {
 		switch {
@@ -286,10 +289,15 @@ func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Ret
 		case b.MaxRetainedMessages != nil && *b.MaxRetainedMessages < 0:
 			return nil, bad("backend.max_retained_messages must be >= 0")
 		case b.MaxRetainedMessages != nil:
-			r.MaxRetainedMessages = *b.MaxRetainedMessages
+			v := *b.MaxRetainedMessages
+			sets = append(sets, func(r *config.Retainer) { r.MaxRetainedMessages = v })
 		}
 	}
-	return func(c *config.Retainer) { *c = r }, nil
+	return func(r *config.Retainer) {
+		for _, set := range sets {
+			set(r)
+		}
+	}, nil
 }
 
 // startRetainerSweeper deletes expired retained messages every
