@@ -20,6 +20,8 @@ type Config struct {
 	Dashboard      Dashboard
 	Prometheus     Prometheus
 	APIKey         APIKey
+	Sysmon         Sysmon
+	Alarm          Alarm
 }
 
 // Node identifies this broker node.
@@ -87,6 +89,36 @@ type Retainer struct {
 	MaxRetainedMessages int           // 0 = unlimited
 	MaxPayloadSize      int           // bytes; 0 = unlimited
 	MsgExpiryInterval   time.Duration // 0 = never expire
+	MsgClearInterval    time.Duration // sweep expired retained messages this often; 0 = disabled
+}
+
+// Sysmon configures the system monitor that raises alarms (EMQX's
+// sysmon.os tree, plus Herald's connection watermark).
+type Sysmon struct {
+	// CPUCheckInterval is sysmon.os.cpu_check_interval (0 = disabled).
+	CPUCheckInterval time.Duration
+	// CPUHighWatermark and CPULowWatermark are percentages: high_cpu_usage
+	// is raised above the high one and cleared below the low one.
+	CPUHighWatermark float64
+	CPULowWatermark  float64
+	// MemCheckInterval is sysmon.os.mem_check_interval (0 = disabled); the
+	// memory and connection checks run this often.
+	MemCheckInterval time.Duration
+	// SysmemHighWatermark is the system memory in use, in percent, above
+	// which high_system_memory_usage is raised.
+	SysmemHighWatermark float64
+	// ProcmemHighWatermark is this process's resident memory, in percent
+	// of system memory, above which high_process_memory_usage is raised.
+	ProcmemHighWatermark float64
+	// ConnHighWatermark is sysmon.connections.high_watermark: more
+	// connections than this raise high_connection_count (0 = disabled).
+	ConnHighWatermark int
+}
+
+// Alarm configures the alarm history.
+type Alarm struct {
+	SizeLimit      int           // alarm.size_limit: deactivated alarms kept, 1..3000
+	ValidityPeriod time.Duration // alarm.validity_period: how long deactivated alarms are kept
 }
 
 // SysTopics configures the $SYS publisher.
@@ -246,6 +278,11 @@ func Default() Config {
 			UnsuccessfulLoginInterval:     5 * time.Minute,
 			UnsuccessfulLoginLockDuration: 10 * time.Minute,
 		},
+		Sysmon: Sysmon{
+			CPUCheckInterval: 60 * time.Second, CPUHighWatermark: 80, CPULowWatermark: 60,
+			MemCheckInterval: 60 * time.Second, SysmemHighWatermark: 70, ProcmemHighWatermark: 5,
+		},
+		Alarm: Alarm{SizeLimit: 1000, ValidityPeriod: 24 * time.Hour},
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/herald-mqtt/herald/internal/banned"
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 )
@@ -62,6 +63,7 @@ type Options struct {
 	Now        func() time.Time // nil: time.Now (tests inject a clock)
 	// MonitorInterval is the monitor's sampling period (0: 10 s, as EMQX).
 	MonitorInterval time.Duration
+	Banned          *banned.List // the node's ban list (nil: an empty one in memory)
 }
 
 // Service is the management service of one node, cluster-shaped.
@@ -75,6 +77,8 @@ type Service struct {
 
 	running  atomic.Bool         // between Start and Close (GET /status)
 	monitors map[string]*monitor // node name -> its time series (monitor.go)
+	bans     *banned.List        // ban list (banned.go)
+	alarms   *alarms             // alarm registry (alarms.go)
 
 	started time.Time
 	stop    chan struct{}
@@ -113,6 +117,11 @@ func (s *Service) Start() error {
 	if err := s.initSecurity(); err != nil {
 		return err
 	}
+	if err := s.initBanned(); err != nil {
+		return err
+	}
+	s.initAlarms()
+	s.startRetainerSweeper()
 	s.startMonitors()
 	s.running.Store(true)
 	return nil
