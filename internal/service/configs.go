@@ -138,14 +138,6 @@ func (s *Service) ResetConfigRoot(ctx context.Context, name, confPath string) er
 	return nil
 }
 
-// updateFailed gives a bad request without a code EMQX's UPDATE_FAILED.
-func updateFailed(err error) error {
-	if errors.Is(err, ErrBadRequest) && CodeOf(err) == "" {
-		return Errorf(ErrBadRequest, "UPDATE_FAILED", "%s", msgOf(err))
-	}
-	return err
-}
-
 func msgOf(err error) string {
 	var se *Error
 	if errors.As(err, &se) {
