@@ -28,7 +28,7 @@ func (in *inbound) message() *Message {
 	}
 	m := &Message{
 		ID: in.b.nextMsgID(), Topic: string(in.tmpl.Topic), Payload: append([]byte(nil), in.tmpl.Payload...),
-		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.cfg.NodeName,
+		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.conf().NodeName,
 	}
 	if !in.tmpl.Props.Empty() {
 		p := in.tmpl.Props.Clone()
@@ -135,7 +135,7 @@ func (c *client) writeEntry(w *work, e *QueueEntry, dup bool, now int64) bool {
 // deliver hands one matched message to s.
 func (s *session) deliver(w *work, in *inbound, mt *match) {
 	qos := min(in.qos, mt.o.qos)
-	if s.b.cfg.UpgradeQoS {
+	if s.b.conf().UpgradeQoS {
 		qos = max(in.qos, mt.o.qos)
 	}
 	retain := in.retain && mt.o.rap // [MQTT-3.3.1-12, 3.3.1-13]
@@ -178,7 +178,7 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		if c.closing {
 			return
 		}
-		if c.pending() >= s.b.cfg.MaxOutboundBytes {
+		if c.pending() >= s.b.conf().MaxOutboundBytes {
 			c.slowConsumer(w)
 			s.b.dropHook(s.id, in, DropSlowConsumer)
 			return
@@ -190,7 +190,7 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		}
 		return
 	}
-	if s.conn == nil && (!s.persistent() || !s.b.cfg.MqueueStoreQoS0) {
+	if s.conn == nil && (!s.persistent() || !s.b.conf().MqueueStoreQoS0) {
 		return
 	}
 	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
@@ -225,7 +225,7 @@ func (c *client) slowConsumer(w *work) {
 	w.tally.inc(MDeliveryDroppedQoS0Msg)
 	w.tally.inc(MDeliveryDropped)
 	c.drops++
-	cfg := &c.b.cfg
+	cfg := c.b.conf()
 	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
 		w.tally.inc(MOverloadSlowConsumerDisconnect)
 		c.b.log.Warn("disconnecting slow consumer", "client", c.info.ClientID, "pending_bytes", c.pending(), "drops", c.drops)
@@ -277,7 +277,7 @@ func (s *session) unstore(e *QueueEntry) {
 // enqueue appends e to the session queue, applying max_mqueue_len: a QoS 0
 // message is dropped first, else the oldest. Lock held.
 func (s *session) enqueue(w *work, e *QueueEntry) {
-	if limit := s.b.cfg.MaxMqueueLen; limit > 0 && s.queue.Len() >= limit {
+	if limit := s.b.conf().MaxMqueueLen; limit > 0 && s.queue.Len() >= limit {
 		if !s.dropForRoom(w, e) {
 			return
 		}
@@ -411,7 +411,7 @@ func (s *session) resendOlder(w *work, c *client, now, before int64) {
 // after mqtt.retry_interval, as EMQX does. MQTT 5 forbids resending except on
 // reconnect [MQTT-4.4.0-2], so v5 clients are left alone.
 func (b *Broker) retryLoop() {
-	iv := b.cfg.RetryInterval
+	iv := b.conf().RetryInterval
 	if iv <= 0 {
 		return
 	}

@@ -162,7 +162,7 @@ func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonC
 // subscribeOne validates, authorizes and records one subscription. It returns
 // the SUBACK code and whether the subscription is new.
 func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.ReasonCode, bool, error) {
-	cfg := &c.b.cfg
+	cfg := c.b.conf()
 	group, real, shared, err := topic.ParseShare(sub.Filter)
 	if err == nil {
 		err = topic.ValidateFilter(real)

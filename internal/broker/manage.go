@@ -130,11 +130,3 @@ func (b *Broker) InflightMessages(clientID string) ([]QueuedMessage, error) {
 func (b *Broker) QueuedMessages(clientID string) ([]QueuedMessage, error) {
 	panic("not implemented")
 }
-
-// UpdateConfig validates c and makes it the configuration in use. It takes
-// effect at once for new connections and for every limit the broker reads
-// per packet (mqtt.max_packet_size among them); settings fixed at CONNECT
-// (keep alive, receive maximum) apply to connections made after it.
-func (b *Broker) UpdateConfig(c Config) error {
-	panic("not implemented")
-}

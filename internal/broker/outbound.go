@@ -109,7 +109,7 @@ func (c *client) flushLoop() {
 		bp := c.outp
 		c.outp = nil
 		c.writing = len(*bp)
-		timeout := c.b.cfg.SendTimeout
+		timeout := c.b.conf().SendTimeout
 		if c.closing {
 			timeout = 0 // shutdown set a short deadline already
 		}
@@ -196,7 +196,7 @@ func (c *client) rawWrite(fd uintptr) bool {
 // flushRest writes the remainder of a partial inline write (blocking), then
 // carries on as the flusher.
 func (c *client) flushRest(bp *[]byte, off int) {
-	if d := c.b.cfg.SendTimeout; d > 0 {
+	if d := c.b.conf().SendTimeout; d > 0 {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	n, err := c.nc.Write((*bp)[off:])
@@ -236,7 +236,7 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 			d.Props.ReasonString = []byte(why)
 			d.Props.Set(packet.PropReasonString)
 		}
-		if ref := c.b.cfg.ServerReference; ref != "" && rc == packet.ServerShuttingDown {
+		if ref := c.b.conf().ServerReference; ref != "" && rc == packet.ServerShuttingDown {
 			d.ReasonCode = packet.UseAnotherServer
 			d.Props.ServerReference = []byte(ref)
 			d.Props.Set(packet.PropServerReference)
