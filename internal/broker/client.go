@@ -44,31 +44,32 @@ type client struct {
 	attachedTo atomic.Pointer[session]
 
 	// read side
-	rbuf      *[]byte
-	rlen      int
-	readFn    func(fd uintptr) bool
-	waitFn    func(fd uintptr) bool
-	peek      [1]byte
-	writeFn   func(fd uintptr) bool
-	wbuf      []byte // the inline write in progress (flushing role held)
-	wn        int
-	werr      error
-	limit     int64 // unix ns: keep alive (or CONNECT) read deadline, 0 = none
-	dl        int64 // the read deadline set on the socket, 0 = none
-	bursting  bool  // a burst goroutine owns the read side (hotIdle applies)
-	stripe    uint32
-	rn        int
-	rerr      error
-	connected bool
-	version   byte
-	keepAlive time.Duration
-	aliasIn   map[uint16]string
-	w         *work // per-batch scratch: pooled, held only while input is processed
-	limiter   *rate.Limiter
-	auth      *authExchange // v5 enhanced authentication in progress
-	reauth    *authExchange // the method and state for re-authentication
-	normal    bool          // a DISCONNECT 0x00 was received: no will
-	assigned  bool          // the server assigned the client id
+	rbuf       *[]byte
+	rlen       int
+	readFn     func(fd uintptr) bool
+	waitFn     func(fd uintptr) bool
+	peek       [1]byte
+	writeFn    func(fd uintptr) bool
+	wbuf       []byte // the inline write in progress (flushing role held)
+	wn         int
+	werr       error
+	limit      int64 // unix ns: keep alive (or CONNECT) read deadline, 0 = none
+	dl         int64 // the read deadline set on the socket, 0 = none
+	bursting   bool  // a burst goroutine owns the read side (hotIdle applies)
+	stripe     uint32
+	rn         int
+	rerr       error
+	connected  bool
+	version    byte
+	keepAlive  time.Duration
+	aliasIn    map[uint16]string
+	w          *work // per-batch scratch: pooled, held only while input is processed
+	limiter    *rate.Limiter
+	auth       *authExchange // v5 enhanced authentication in progress
+	reauth     *authExchange // the method and state for re-authentication
+	normal     bool          // a DISCONNECT 0x00 was received: no will
+	assigned   bool          // the server assigned the client id
+	cleanStart bool          // the CONNECT's Clean Start (Clean Session) flag
 
 	// the peer's limits, fixed at CONNECT
 	maxOut      int    // client's Maximum Packet Size, 0 = none

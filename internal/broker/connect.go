@@ -253,6 +253,7 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 		return c.refuse(rc, errors.New("will rejected"))
 	}
 	c.setLimits(p)
+	c.cleanStart = p.CleanStart
 	expiry := c.sessionExpiry(p)
 	ack := c.connackFor(p, expiry, authData)
 	c.b.openSession(c, p.CleanStart, expiry, will, ack, c.info.Username)
@@ -385,7 +386,7 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 		return nil, packet.Success
 	}
 	m := &Message{Topic: tp, Payload: append([]byte(nil), p.WillPayload...), QoS: p.WillQoS,
-		Retain: p.WillRetain, From: c.info.ClientID, Node: c.b.conf().NodeName}
+		Retain: p.WillRetain, From: c.info.ClientID, FromUser: c.info.Username, Node: c.b.conf().NodeName}
 	if !p.WillProps.Empty() {
 		pr := p.WillProps.Clone()
 		pr.Clear(packet.PropWillDelay)

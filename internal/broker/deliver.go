@@ -17,6 +17,7 @@ type inbound struct {
 	expiry int64 // unix ns, 0 = never
 	now    int64
 	from   string // publisher client id
+	user   string // publisher username
 	msg    *Message
 	b      *Broker
 }
@@ -29,6 +30,7 @@ func (in *inbound) message() *Message {
 	m := &Message{
 		ID: in.b.nextMsgID(), Topic: string(in.tmpl.Topic), Payload: append([]byte(nil), in.tmpl.Payload...),
 		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.conf().NodeName,
+		FromUser: in.user,
 	}
 	if !in.tmpl.Props.Empty() {
 		p := in.tmpl.Props.Clone()
@@ -40,7 +42,7 @@ func (in *inbound) message() *Message {
 
 // fromMessage prepares in to route an existing message.
 func (in *inbound) fromMessage(b *Broker, m *Message) {
-	*in = inbound{qos: m.QoS, retain: m.Retain, expiry: m.Expiry, now: time.Now().UnixNano(), from: m.From, msg: m, b: b}
+	*in = inbound{qos: m.QoS, retain: m.Retain, expiry: m.Expiry, now: time.Now().UnixNano(), from: m.From, user: m.FromUser, msg: m, b: b}
 	fillTemplate(&in.tmpl, m)
 }
 
@@ -153,7 +155,7 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 		s.deliverQoS0(w, in, retain, ids)
 		return
 	}
-	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), QoS: qos, RetainFlag: retain}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), QoS: qos, RetainFlag: retain, queuedAt: in.now}
 	if len(ids) > 0 {
 		e.SubIDs = append([]uint32(nil), ids...)
 	}
@@ -193,7 +195,7 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 	if s.conn == nil && (!s.persistent() || !s.b.conf().MqueueStoreQoS0) {
 		return
 	}
-	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain, queuedAt: in.now}
 	if len(ids) > 0 {
 		e.SubIDs = append([]uint32(nil), ids...)
 	}
@@ -315,6 +317,9 @@ func (s *session) dropForRoom(w *work, e *QueueEntry) bool {
 }
 
 func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
+	if why == DropQueueFull {
+		s.qdropped++
+	}
 	if w != nil {
 		w.tally.inc(MDeliveryDropped)
 		if why == DropQueueFull {

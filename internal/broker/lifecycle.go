@@ -105,6 +105,8 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	c.w.self = s
 	c.attachedTo.Store(s)
 	s.discAt = 0
+	s.peer, s.listener, s.connAt = c.info.RemoteAddr, c.info.Listener, s.ackedAt
+	s.keepalive, s.cleanStart = uint16(c.keepAlive/time.Second), c.cleanStart
 	s.version = c.version
 	s.username = username
 	s.mount = c.info.Mountpoint

@@ -223,7 +223,7 @@ func (s *session) purgeRel(timeout time.Duration) int {
 // routePublish routes a client's message and returns the ack reason code.
 func (c *client) routePublish(tp []byte, p *packet.Publish) packet.ReasonCode {
 	in := &c.w.in // reused: no per-message allocation or large zeroing
-	in.qos, in.retain, in.now, in.from, in.b = p.QoS, p.Retain, c.w.clock(), c.info.ClientID, c.b
+	in.qos, in.retain, in.now, in.from, in.user, in.b = p.QoS, p.Retain, c.w.clock(), c.info.ClientID, c.info.Username, c.b
 	in.expiry, in.msg = 0, nil
 	in.tmpl.Topic, in.tmpl.Payload = tp, p.Payload
 	if c.version == packet.V5 {

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"hash/maphash"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,16 @@ type session struct {
 	willTimer  *time.Timer
 	stallWait  chan struct{} // closed when the queue drains below half the stall mark
 	ackedAt    int64         // unix ns of the last completed delivery (or attach): is the consumer progressing?
+
+	// The management view of the current or last connection (set at
+	// attach, kept after detach; zero for a session restored from the
+	// store that has not been connected since).
+	peer       netip.AddrPort
+	listener   string
+	connAt     int64 // unix ns of the last attach
+	keepalive  uint16
+	cleanStart bool
+	qdropped   uint64 // messages dropped from the queue because it was full
 }
 
 // sessionTable maps client ids to sessions, sharded to keep lookups from
