@@ -86,6 +86,8 @@ type client struct {
 	drops    int
 	held     ring[*ackGroup]
 
+	ctr connCounters // per-connection traffic counters (see counters.go)
+
 	closeOnce sync.Once
 	closed    atomic.Bool // set by closeConn
 }
@@ -190,6 +192,7 @@ func (c *client) compact(off, need int) {
 // handle dispatches one packet.
 func (c *client) handle(fh packet.FixedHeader, body []byte) error {
 	c.w.tally.inc(MPacketsReceived)
+	c.ctr.inc(rdRecvPkt)
 	if !c.connected {
 		return c.handleHandshake(fh, body)
 	}
@@ -221,6 +224,7 @@ func (c *client) handle(fh packet.FixedHeader, body []byte) error {
 // sessions) and start the flushers of the clients this batch wrote to.
 func (c *client) endBatch() {
 	c.w.tally.flush(&c.b.metrics, c.w.stripe)
+	c.ctr.publish()
 	c.releaseResponses()
 	c.w.kickAll()
 	if s := c.w.stall; s != nil {

@@ -236,6 +236,7 @@ func (c *client) authStep(step AuthStep, err error) error {
 	}
 	if buf, err := a.Append(nil, packet.V5); err == nil {
 		c.writeDirect(buf)
+		c.ctr.inc(rdSendPkt)
 		c.b.metrics.Inc(MPacketsAuthSent)
 		c.b.metrics.Inc(MPacketsSent)
 	}

@@ -83,6 +83,7 @@ func (c *client) writePublish(w *work, t *packet.Publish, expiry int64, qos byte
 	}
 	size := p.Size(c.version)
 	if c.maxOut > 0 && size > c.maxOut {
+		c.ctr.out.drop(DropTooLarge)
 		w.tally.inc(MDeliveryDroppedTooLarge)
 		w.tally.inc(MDeliveryDropped)
 		return false
@@ -119,6 +120,7 @@ func (c *client) outAlias(topic []byte) (uint16, bool) {
 }
 
 func (c *client) countSent(w *work, qos byte) {
+	c.ctr.out.sent(qos)
 	t := &w.tally
 	t.inc(MPacketsSent)
 	t.inc(MPacketsPublishSent)
@@ -226,6 +228,7 @@ func (s *session) wrote(e *QueueEntry, ok bool) {
 func (c *client) slowConsumer(w *work) {
 	w.tally.inc(MDeliveryDroppedQoS0Msg)
 	w.tally.inc(MDeliveryDropped)
+	c.ctr.out.drop(DropSlowConsumer)
 	c.drops++
 	cfg := c.b.conf()
 	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
@@ -319,6 +322,9 @@ func (s *session) dropForRoom(w *work, e *QueueEntry) bool {
 func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
 	if why == DropQueueFull {
 		s.qdropped++
+	}
+	if c := s.conn; c != nil {
+		c.ctr.out.drop(why)
 	}
 	if w != nil {
 		w.tally.inc(MDeliveryDropped)

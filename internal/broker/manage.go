@@ -128,6 +128,9 @@ func (s *session) snapshot(cfg *Config, cs *ClientSnapshot) bool {
 	}
 	if c := s.conn; c != nil {
 		cs.InflightMax = c.recvMax
+		cs.Counters = c.ctr.snapshot()
+	} else if s.lastCtr != nil {
+		cs.Counters = *s.lastCtr
 	}
 	return true
 }

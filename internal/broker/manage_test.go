@@ -328,3 +328,59 @@ func TestManageSubscribeForPersists(t *testing.T) {
 		t.Fatal("subscription not deleted from the store")
 	}
 }
+
+// TestManageCounters: per-connection counters of a publisher and a
+// subscriber over one QoS 0, 1 and 2 message each.
+func TestManageCounters(t *testing.T) {
+	tb := startBroker(t, testConfig(), Options{})
+	sub := dialRaw(t, tb.addr, packet.V5, "csub")
+	sub.subscribe(packet.Subscription{Filter: "c/#", QoS: 2})
+	pub := dialRaw(t, tb.addr, packet.V5, "cpub", persistent)
+	sent := 0
+	for q := byte(0); q <= 2; q++ {
+		p := &packet.Publish{Topic: []byte("c/t"), QoS: q, PacketID: uint16(q), Payload: []byte("x")}
+		b, _ := p.Append(nil, packet.V5)
+		sent += len(b)
+		pub.send(p)
+	}
+	if a, ok := pub.next().(*packet.Ack); !ok || a.PacketType != packet.PUBACK {
+		t.Fatal("no PUBACK")
+	}
+	if a, ok := pub.next().(*packet.Ack); !ok || a.PacketType != packet.PUBREC {
+		t.Fatal("no PUBREC")
+	}
+	pub.send(&packet.Ack{PacketType: packet.PUBREL, PacketID: 2})
+	pub.next() // PUBCOMP
+	for q := byte(0); q <= 2; q++ {
+		p := sub.expectPublish("c/t")
+		switch p.QoS {
+		case 1:
+			sub.send(&packet.Ack{PacketType: packet.PUBACK, PacketID: p.PacketID})
+		case 2:
+			sub.send(&packet.Ack{PacketType: packet.PUBREC, PacketID: p.PacketID})
+			sub.next() // PUBREL
+			sub.send(&packet.Ack{PacketType: packet.PUBCOMP, PacketID: p.PacketID})
+		}
+	}
+	var pc, sc ClientCounters
+	eventually(t, "counters", func() bool {
+		pc, _ = tb.ClientCounters("cpub")
+		sc, _ = tb.ClientCounters("csub")
+		return pc.RecvPkt == 5 && sc.RecvPkt == 5
+	})
+	if pc.RecvMsg != 3 || pc.RecvMsgQoS0 != 1 || pc.RecvMsgQoS1 != 1 || pc.RecvMsgQoS2 != 1 ||
+		pc.SendPkt != 4 || pc.SendMsg != 0 || pc.RecvCnt == 0 || pc.RecvOct < uint64(sent) || pc.SendOct == 0 || pc.SendCnt == 0 {
+		t.Fatalf("publisher counters %+v", pc)
+	}
+	if sc.SendMsg != 3 || sc.SendMsgQoS0 != 1 || sc.SendMsgQoS1 != 1 || sc.SendMsgQoS2 != 1 ||
+		sc.SendPkt != 6 || sc.RecvMsg != 0 || sc.SendOct == 0 {
+		t.Fatalf("subscriber counters %+v", sc)
+	}
+	// No subscriber: counted as a dropped received message; kept after disconnect.
+	pub.send(&packet.Publish{Topic: []byte("none"), Payload: []byte("x")})
+	pub.send(&packet.Disconnect{})
+	eventually(t, "disconnect", func() bool { cs, _ := tb.Client("cpub"); return cs.Counters.RecvMsgDropped == 1 })
+	if cs, _ := tb.Client("cpub"); cs.Counters.RecvMsg != 4 {
+		t.Fatalf("counters after disconnect %+v", cs.Counters)
+	}
+}

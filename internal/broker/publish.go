@@ -23,6 +23,8 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	t.inc(MPacketsPublishReceived)
 	t.inc(MMessagesReceived)
 	t.inc(MMessagesQoS0Received + Metric(2*p.QoS))
+	c.ctr.inc(rdRecvMsg)
+	c.ctr.inc(rdRecvQoS0 + int(p.QoS))
 	if p.QoS > c.b.conf().MaxQoS {
 		return reasonErr(packet.QoSNotSupported, "QoS above mqtt.max_qos_allowed") // [MQTT-3.2.2-11]
 	}
@@ -53,6 +55,7 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	} else {
 		t.inc(MPacketsPublishDropped)
 		t.inc(MMessagesDropped)
+		c.ctr.inc(rdRecvDropped)
 		c.dropRefused(tp, p, rc)
 		if rc == packet.NotAuthorized && c.b.conf().AuthzDenyDisconnect {
 			return reasonErr(packet.NotAuthorized, "publish not authorized")
@@ -178,7 +181,9 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 		return true, nil
 	}
 	if limit := c.relLimit(); limit > 0 && len(s.incoming) >= limit {
-		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, s.purgeRel(c.b.conf().AwaitRelTimeout))
+		n := s.purgeRel(c.b.conf().AwaitRelTimeout)
+		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, n)
+		c.ctr.add(rdRecvDroppedRel, n)
 		if len(s.incoming) >= limit {
 			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-7]
 		}
@@ -237,8 +242,11 @@ func (c *client) routePublish(tp []byte, p *packet.Publish) packet.ReasonCode {
 	}
 	n := c.b.route(c.w, in, &c.info)
 	in.msg, in.tmpl.Topic, in.tmpl.Payload = nil, nil, nil
-	if n == 0 && c.version == packet.V5 {
-		return packet.NoMatchingSubscribers
+	if n == 0 {
+		c.ctr.inc(rdRecvDropped) // no subscribers, or dropped by a hook
+		if c.version == packet.V5 {
+			return packet.NoMatchingSubscribers
+		}
 	}
 	return packet.Success
 }

@@ -302,6 +302,8 @@ func (c *client) fill() (int, error) {
 	c.rlen += n
 	if n > 0 {
 		c.w.tally.add(MBytesReceived, n)
+		c.ctr.inc(rdRecvCnt)
+		c.ctr.add(rdRecvOct, n)
 		return n, nil
 	}
 	if err == nil {
@@ -333,6 +335,8 @@ func (c *client) readHot() (int, error) {
 	}
 	c.rlen += c.rn
 	c.w.tally.add(MBytesReceived, c.rn)
+	c.ctr.inc(rdRecvCnt)
+	c.ctr.add(rdRecvOct, c.rn)
 	return c.rn, nil
 }
 

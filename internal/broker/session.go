@@ -50,7 +50,8 @@ type session struct {
 	connAt     int64 // unix ns of the last attach
 	keepalive  uint16
 	cleanStart bool
-	qdropped   uint64 // messages dropped from the queue because it was full
+	qdropped   uint64          // messages dropped from the queue because it was full
+	lastCtr    *ClientCounters // the last connection's counters, set at detach
 }
 
 // sessionTable maps client ids to sessions, sharded to keep lookups from
