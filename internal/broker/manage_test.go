@@ -384,3 +384,43 @@ func TestManageCounters(t *testing.T) {
 		t.Fatalf("counters after disconnect %+v", cs.Counters)
 	}
 }
+
+// cachingAuthz allows everything and keeps a fake cache per client id.
+type cachingAuthz struct {
+	mu      sync.Mutex
+	cleared []string
+}
+
+func (*cachingAuthz) Authorize(*ClientInfo, Action, string, byte, bool) bool { return true }
+func (*cachingAuthz) AuthzCache(id string) []AuthzCacheEntry {
+	return []AuthzCacheEntry{{Action: ActionPublish.String(), Topic: id, Allowed: true}}
+}
+func (a *cachingAuthz) ClearAuthzCache(id string) {
+	a.mu.Lock()
+	a.cleared = append(a.cleared, id)
+	a.mu.Unlock()
+}
+
+func TestManageAuthzCache(t *testing.T) {
+	az := &cachingAuthz{}
+	tb := startBroker(t, testConfig(), Options{Authorizer: az})
+	dialRaw(t, tb.addr, packet.V311, "ac")
+	list, err := tb.AuthzCache("ac")
+	if err != nil || len(list) != 1 || list[0].Topic != "ac" || list[0].Action != "publish" {
+		t.Fatalf("AuthzCache = %+v, %v", list, err)
+	}
+	if err := tb.ClearAuthzCache("ac"); err != nil || len(az.cleared) != 1 {
+		t.Fatalf("ClearAuthzCache: %v, cleared %v", err, az.cleared)
+	}
+	if _, err := tb.AuthzCache("nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown client: %v", err)
+	}
+	if err := tb.ClearAuthzCache("nobody"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown client: %v", err)
+	}
+	plain := startBroker(t, testConfig(), Options{})
+	dialRaw(t, plain.addr, packet.V311, "ac")
+	if list, err := plain.AuthzCache("ac"); err != nil || list == nil || len(list) != 0 {
+		t.Fatalf("without a caching authorizer: %+v, %v", list, err)
+	}
+}
