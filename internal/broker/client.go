@@ -77,6 +77,13 @@ type client struct {
 	aliasMax    uint16 // client's Topic Alias Maximum
 	problemInfo bool   // Request Problem Information
 
+	// our limits as CONNACK states them, fixed at CONNECT (UpdateConfig
+	// applies to later connections; mqtt.max_packet_size alone is live)
+	maxQoS     byte   // mqtt.max_qos_allowed
+	retainOK   bool   // mqtt.retain_available
+	aliasInMax uint16 // mqtt.max_topic_alias
+	ourRecvMax int    // mqtt.max_inflight: our Receive Maximum
+
 	// outbound, guarded by sess.mu
 	outp     *[]byte // pooled backing of out
 	writing  int     // bytes handed to the flusher's current write

@@ -249,6 +249,7 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 	if lo, ok := c.b.conf().Listeners[c.meta.Listener]; ok {
 		c.info.Mountpoint = lo.Mountpoint // before the will, whose topic it prefixes
 	}
+	c.fixLimits()
 	will, rc := c.buildWill(p)
 	if rc != packet.Success {
 		return c.refuse(rc, errors.New("will rejected"))
@@ -275,6 +276,13 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 	return nil
 }
 
+// fixLimits takes the broker's limits the CONNACK states from the
+// configuration in use; they hold for the life of the connection.
+func (c *client) fixLimits() {
+	cfg := c.b.conf()
+	c.maxQoS, c.retainOK, c.aliasInMax, c.ourRecvMax = cfg.MaxQoS, cfg.RetainAvailable, cfg.MaxTopicAlias, cfg.MaxInflight
+}
+
 // setLimits records the client's limits and keep alive.
 func (c *client) setLimits(p *packet.Connect) {
 	ka := p.KeepAlive
@@ -282,7 +290,7 @@ func (c *client) setLimits(p *packet.Connect) {
 		ka = c.b.conf().ServerKeepAlive // [MQTT-3.2.2-21]
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
-	c.recvMax = c.b.conf().MaxInflight
+	c.recvMax = c.ourRecvMax
 	c.problemInfo = true
 	if c.version != packet.V5 {
 		return
@@ -333,11 +341,11 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 		pr.ServerKeepAlive = cfg.ServerKeepAlive
 		pr.Set(packet.PropServerKeepAlive)
 	}
-	pr.ReceiveMaximum = uint16(cfg.MaxInflight)
+	pr.ReceiveMaximum = uint16(c.ourRecvMax)
 	pr.Set(packet.PropReceiveMaximum)
 	pr.MaximumPacketSize = uint32(cfg.MaxPacketSize)
 	pr.Set(packet.PropMaximumPacketSize)
-	pr.TopicAliasMaximum = cfg.MaxTopicAlias
+	pr.TopicAliasMaximum = c.aliasInMax
 	pr.Set(packet.PropTopicAliasMaximum)
 	setFlag := func(ok bool, id packet.PropID, dst *byte) {
 		if !ok {
@@ -345,11 +353,11 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 			pr.Set(id)
 		}
 	}
-	setFlag(cfg.RetainAvailable, packet.PropRetainAvailable, &pr.RetainAvailable)
+	setFlag(c.retainOK, packet.PropRetainAvailable, &pr.RetainAvailable)
 	setFlag(cfg.WildcardSubs, packet.PropWildcardSubAvailable, &pr.WildcardSubAvailable)
 	setFlag(cfg.SharedSubs, packet.PropSharedSubAvailable, &pr.SharedSubAvailable)
-	if cfg.MaxQoS < 2 {
-		pr.MaximumQoS = cfg.MaxQoS
+	if c.maxQoS < 2 {
+		pr.MaximumQoS = c.maxQoS
 		pr.Set(packet.PropMaximumQoS)
 	}
 	if p.Props.RequestResponseInfo == 1 && cfg.ResponseInformation != "" {
@@ -375,10 +383,10 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 	if err := topic.ValidateName(p.WillTopic); err != nil {
 		return nil, packet.TopicNameInvalid
 	}
-	if p.WillQoS > c.b.conf().MaxQoS {
+	if p.WillQoS > c.maxQoS {
 		return nil, packet.QoSNotSupported // [MQTT-3.2.2-12]
 	}
-	if p.WillRetain && !c.b.conf().RetainAvailable {
+	if p.WillRetain && !c.retainOK {
 		return nil, packet.RetainNotSupported // [MQTT-3.2.2-13]
 	}
 	tp := c.info.Mountpoint + p.WillTopic

@@ -29,13 +29,18 @@ var errNodeName = errors.New("node name cannot change while the broker runs")
 
 // UpdateConfig validates c and makes it the configuration in use. It takes
 // effect at once for new connections and for every limit the broker reads
-// per packet (mqtt.max_packet_size among them); settings fixed at CONNECT
-// (keep alive, receive maximum, topic alias maximum, publish rate,
-// mountpoint) apply to connections made after it, and the $SYS and retry
-// periods to the next start. The shared subscription strategy applies to
-// the next message routed. NodeName cannot change at run time (it names the
-// node to the cluster, in $SYS topics and on stored messages): a different
-// value is refused with an error and nothing changes.
+// per packet or per message: mqtt.max_packet_size (also on established
+// connections, although their CONNACK stated the old value), queue and
+// inflight bounds of sessions, subscription rules (wildcard, shared,
+// max_subscriptions, topic levels), the slow-consumer policy, the retainer,
+// the shared subscription strategy (from the next message routed). What a
+// connection's CONNACK stated or its CONNECT fixed (maximum QoS, retain
+// available, topic alias maximum, receive maximum, keep alive, publish
+// rate, mountpoint) keeps its old value for that connection and applies to
+// connections made after it; the retry and $SYS periods apply from the
+// next start. NodeName cannot change at run time (it names the node to the
+// cluster, in $SYS topics and on stored messages): a different value is
+// refused with an error and nothing changes, as for an invalid c.
 func (b *Broker) UpdateConfig(c Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("broker: update config: %w", err)

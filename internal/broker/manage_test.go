@@ -424,3 +424,35 @@ func TestManageAuthzCache(t *testing.T) {
 		t.Fatalf("without a caching authorizer: %+v, %v", list, err)
 	}
 }
+
+// TestManageUpdateConfigFixedAtConnect: what a CONNACK stated holds for
+// that connection after UpdateConfig; new connections get the new value.
+func TestManageUpdateConfigFixedAtConnect(t *testing.T) {
+	tb := startBroker(t, testConfig(), Options{})
+	old := dialRaw(t, tb.addr, packet.V5, "old")
+	cfg := tb.Config()
+	cfg.MaxQoS = 1
+	if err := tb.UpdateConfig(cfg); err != nil {
+		t.Fatal(err)
+	}
+	old.send(&packet.Publish{Topic: []byte("t"), QoS: 2, PacketID: 9})
+	if a, ok := old.next().(*packet.Ack); !ok || a.PacketType != packet.PUBREC {
+		t.Fatalf("QoS 2 on a connection made under max_qos 2: %+v", a)
+	}
+	nc, err := net.Dial("tcp", tb.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	late := &rawClient{t: t, nc: nc, v: packet.V5}
+	late.send(&packet.Connect{ProtocolVersion: packet.V5, ClientID: "late", CleanStart: true})
+	ack, ok := late.next().(*packet.Connack)
+	if !ok || !ack.Props.Has(packet.PropMaximumQoS) || ack.Props.MaximumQoS != 1 {
+		t.Fatalf("CONNACK after the update: %+v", ack)
+	}
+	bad := cfg
+	bad.NodeName = "elsewhere"
+	if err := tb.UpdateConfig(bad); err == nil || tb.Config().NodeName == "elsewhere" {
+		t.Fatalf("node name change: %v", err)
+	}
+}

@@ -25,10 +25,10 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	t.inc(MMessagesQoS0Received + Metric(2*p.QoS))
 	c.ctr.inc(rdRecvMsg)
 	c.ctr.inc(rdRecvQoS0 + int(p.QoS))
-	if p.QoS > c.b.conf().MaxQoS {
+	if p.QoS > c.maxQoS {
 		return reasonErr(packet.QoSNotSupported, "QoS above mqtt.max_qos_allowed") // [MQTT-3.2.2-11]
 	}
-	if p.Retain && !c.b.conf().RetainAvailable {
+	if p.Retain && !c.retainOK {
 		return reasonErr(packet.RetainNotSupported, "retain not available") // [MQTT-3.2.2-14]
 	}
 	tp, err := c.resolveTopic(p)
@@ -104,7 +104,7 @@ func (c *client) resolveTopic(p *packet.Publish) ([]byte, error) {
 	tp := p.Topic
 	if p.Props.Has(packet.PropTopicAlias) {
 		a := p.Props.TopicAlias
-		if a == 0 || a > c.b.conf().MaxTopicAlias {
+		if a == 0 || a > c.aliasInMax {
 			return nil, reasonErr(packet.TopicAliasInvalid, "topic alias out of range") // [MQTT-3.3.2-9, 3.3.2-10]
 		}
 		if len(tp) > 0 {
@@ -203,7 +203,7 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 // Maximum for v5, mqtt.max_awaiting_rel otherwise (0 = unlimited).
 func (c *client) relLimit() int {
 	if c.version == packet.V5 {
-		return c.b.conf().MaxInflight
+		return c.ourRecvMax
 	}
 	return c.b.conf().MaxAwaitingRel
 }
