@@ -14,6 +14,10 @@ import (
 //
 // Lock order: Broker.idLock(clientID) > session.mu > filterSubs.mu.
 // session.mu also guards the outbound state of the attached client (see client).
+// The management snapshots (manage.go) take session.mu alone, one session at a
+// time, never under a shard lock of the session table (sessionTable.each
+// releases it before calling back); SubscribeFor and UnsubscribeFor take the
+// id lock first, as a connect does.
 type session struct {
 	id string
 	b  *Broker
