@@ -20,6 +20,12 @@ import "sync/atomic"
 // handled, send_pkt the packets encoded for the connection (a packet still
 // buffered when the connection breaks is counted). Counters are published
 // per read batch, so a snapshot may lag the last batch being handled.
+// recv_msg.dropped counts received PUBLISH packets refused (authorization,
+// limits), dropped by a hook or matching no subscriber (as the node's
+// messages.dropped); send_msg.dropped.queue_full counts both session queue
+// overflow and QoS 0 messages refused by a full outbound buffer (the
+// slow-consumer policy). Drops while the session is offline are not counted
+// on any connection: ClientSnapshot.MqueueDropped has the queue's.
 type connCounters struct {
 	rd               [numRd]uint64
 	rdDirty          bool

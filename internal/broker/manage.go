@@ -126,6 +126,8 @@ func (s *session) snapshot(cfg *Config, cs *ClientSnapshot) bool {
 		AwaitingRelCnt: len(s.incoming), AwaitingRelMax: cfg.MaxAwaitingRel,
 		SubscriptionsCnt: len(s.subs), SubscriptionsMax: cfg.MaxSubscriptions,
 	}
+	// IsBridge stays false: the codec refuses the 3.1.1 bridge bit (protocol
+	// level 0x84), so no bridge connects.
 	if c := s.conn; c != nil {
 		cs.InflightMax = c.recvMax
 		cs.Counters = c.ctr.snapshot()
