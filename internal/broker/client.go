@@ -92,6 +92,7 @@ type client struct {
 	aliasOut map[string]uint16
 	drops    int
 	held     ring[*ackGroup]
+	out      outCounts // sent and dropped, next to the state it counts
 
 	ctr connCounters // per-connection traffic counters (see counters.go)
 

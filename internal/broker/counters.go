@@ -9,9 +9,9 @@ import "sync/atomic"
 //   - rd: what the connection's read goroutine counts (bytes and reads,
 //     packets and messages received, the responses it queues). Plain
 //     fields, published to pub (atomics) at the end of each read batch.
-//   - out: what is counted under the session lock (the outbound side of
-//     the client is guarded by it): PUBLISH and other packets written to
-//     the connection, messages dropped for it.
+//   - client.out: what is counted under the session lock (the outbound
+//     side of the client is guarded by it): PUBLISH and other packets
+//     written to the connection, messages dropped for it.
 //   - sendOct, sendCnt: bytes written and write calls, added by whichever
 //     goroutine writes (once per write call).
 //
@@ -30,7 +30,6 @@ type connCounters struct {
 	rd               [numRd]uint64
 	rdDirty          bool
 	pub              [numRd]atomic.Uint64
-	out              outCounts
 	sendOct, sendCnt atomic.Uint64
 }
 
@@ -49,10 +48,11 @@ const (
 	numRd
 )
 
-// outCounts are the counters kept under the session lock.
+// outCounts are the counters kept under the session lock. Messages sent
+// are counted once, by QoS; packets are those plus otherPkt.
 type outCounts struct {
-	sendPkt, sendMsg        uint64
 	sendQoS                 [3]uint64
+	otherPkt                uint64 // packets other than PUBLISH written under the lock
 	dropped, droppedExpired uint64
 	droppedQueueFull        uint64
 	droppedTooLarge         uint64
@@ -83,11 +83,7 @@ func (cc *connCounters) wrote(n int) {
 }
 
 // sent counts a PUBLISH written with qos. Session lock held.
-func (o *outCounts) sent(qos byte) {
-	o.sendPkt++
-	o.sendMsg++
-	o.sendQoS[min(qos, 2)]++
-}
+func (o *outCounts) sent(qos byte) { o.sendQoS[min(qos, 2)]++ }
 
 // drop counts a message dropped for the connection. Session lock held.
 func (o *outCounts) drop(why DropReason) {
@@ -102,17 +98,18 @@ func (o *outCounts) drop(why DropReason) {
 	}
 }
 
-// snapshot returns the counters. Session lock held (for out).
-func (cc *connCounters) snapshot() ClientCounters {
+// counters returns the connection's counters. Session lock held (for out).
+func (c *client) counters() ClientCounters {
+	cc, o := &c.ctr, &c.out
 	p := &cc.pub
-	o := &cc.out
+	msgs := o.sendQoS[0] + o.sendQoS[1] + o.sendQoS[2]
 	return ClientCounters{
 		RecvCnt: p[rdRecvCnt].Load(), RecvOct: p[rdRecvOct].Load(), RecvPkt: p[rdRecvPkt].Load(),
 		RecvMsg: p[rdRecvMsg].Load(), RecvMsgQoS0: p[rdRecvQoS0].Load(), RecvMsgQoS1: p[rdRecvQoS1].Load(),
 		RecvMsgQoS2: p[rdRecvQoS2].Load(), RecvMsgDropped: p[rdRecvDropped].Load(),
 		RecvMsgDroppedAwaitPubrelTimeout: p[rdRecvDroppedRel].Load(),
-		SendCnt:                          cc.sendCnt.Load(), SendOct: cc.sendOct.Load(), SendPkt: o.sendPkt + p[rdSendPkt].Load(),
-		SendMsg: o.sendMsg, SendMsgQoS0: o.sendQoS[0], SendMsgQoS1: o.sendQoS[1], SendMsgQoS2: o.sendQoS[2],
+		SendCnt:                          cc.sendCnt.Load(), SendOct: cc.sendOct.Load(), SendPkt: msgs + o.otherPkt + p[rdSendPkt].Load(),
+		SendMsg: msgs, SendMsgQoS0: o.sendQoS[0], SendMsgQoS1: o.sendQoS[1], SendMsgQoS2: o.sendQoS[2],
 		SendMsgDropped: o.dropped, SendMsgDroppedExpired: o.droppedExpired,
 		SendMsgDroppedQueueFull: o.droppedQueueFull, SendMsgDroppedTooLarge: o.droppedTooLarge,
 	}

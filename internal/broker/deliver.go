@@ -83,7 +83,7 @@ func (c *client) writePublish(w *work, t *packet.Publish, expiry int64, qos byte
 	}
 	size := p.Size(c.version)
 	if c.maxOut > 0 && size > c.maxOut {
-		c.ctr.out.drop(DropTooLarge)
+		c.out.drop(DropTooLarge)
 		w.tally.inc(MDeliveryDroppedTooLarge)
 		w.tally.inc(MDeliveryDropped)
 		return false
@@ -120,7 +120,7 @@ func (c *client) outAlias(topic []byte) (uint16, bool) {
 }
 
 func (c *client) countSent(w *work, qos byte) {
-	c.ctr.out.sent(qos)
+	c.out.sent(qos)
 	t := &w.tally
 	t.inc(MPacketsSent)
 	t.inc(MPacketsPublishSent)
@@ -228,7 +228,7 @@ func (s *session) wrote(e *QueueEntry, ok bool) {
 func (c *client) slowConsumer(w *work) {
 	w.tally.inc(MDeliveryDroppedQoS0Msg)
 	w.tally.inc(MDeliveryDropped)
-	c.ctr.out.drop(DropSlowConsumer)
+	c.out.drop(DropSlowConsumer)
 	c.drops++
 	cfg := c.b.conf()
 	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
@@ -324,7 +324,7 @@ func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
 		s.qdropped++
 	}
 	if c := s.conn; c != nil {
-		c.ctr.out.drop(why)
+		c.out.drop(why)
 	}
 	if w != nil {
 		w.tally.inc(MDeliveryDropped)

@@ -136,7 +136,7 @@ func (s *session) detach() {
 	s.discAt = time.Now().UnixNano()
 	if c != nil {
 		c.aliasOut = nil
-		last := c.ctr.snapshot()
+		last := c.counters()
 		s.lastCtr = &last
 	}
 }

@@ -130,7 +130,7 @@ func (s *session) snapshot(cfg *Config, cs *ClientSnapshot) bool {
 	// level 0x84), so no bridge connects.
 	if c := s.conn; c != nil {
 		cs.InflightMax = c.recvMax
-		cs.Counters = c.ctr.snapshot()
+		cs.Counters = c.counters()
 	} else if s.lastCtr != nil {
 		cs.Counters = *s.lastCtr
 	}

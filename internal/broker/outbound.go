@@ -78,7 +78,7 @@ func (c *client) writePacket(w *work, pk packet.Packet) {
 		return
 	}
 	*c.outp = out
-	c.ctr.out.sendPkt++
+	c.out.otherPkt++
 	c.wake(w)
 }
 
