@@ -374,6 +374,12 @@ func (s *Service) ClientMessages(ctx context.Context, clientID string, kind Mess
 
 func chunkOf(msgs []broker.QueuedMessage, after msgPos, limit int) MessageChunk {
 	c := MessageChunk{Items: []QueuedMessage{}, Start: PositionNone, Position: PositionEndOfData}
+	// Page in position order, so a cursor splits the list the same way
+	// however the queue moved between two requests.
+	slices.SortStableFunc(msgs, func(a, b broker.QueuedMessage) int {
+		pa, pb := posOf(&a), posOf(&b)
+		return cmp.Or(cmp.Compare(pa.ns, pb.ns), cmp.Compare(pa.id, pb.id))
+	})
 	if len(msgs) > 0 {
 		c.Start = posOf(&msgs[0]).String()
 	}
