@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 )
 
@@ -41,7 +42,7 @@ func (c *Client) Publish(ctx context.Context, m PublishMessage) (PublishResult, 
 	var out PublishResult
 	resp, err := c.Do(ctx, http.MethodPost, "/publish", nil, m, &out)
 	if err != nil {
-		return out, statusOf(resp), err
+		return out, statusOf(resp, err), err
 	}
 	return out, resp.Status, nil
 }
@@ -53,17 +54,22 @@ func (c *Client) PublishBulk(ctx context.Context, ms []PublishMessage) ([]Publis
 	var out []PublishResult
 	resp, err := c.Do(ctx, http.MethodPost, "/publish/bulk", nil, ms, &out)
 	if err != nil {
-		if resp != nil {
-			_ = json.Unmarshal(resp.Body, &out)
+		var e *Error
+		if errors.As(err, &e) {
+			_ = json.Unmarshal([]byte(e.Message), &out) // a 503 carries the results
 		}
-		return out, statusOf(resp), err
+		return out, statusOf(resp, err), err
 	}
 	return out, resp.Status, nil
 }
 
-func statusOf(r *Response) int {
-	if r == nil {
-		return 0
+func statusOf(r *Response, err error) int {
+	var e *Error
+	switch {
+	case r != nil:
+		return r.Status
+	case errors.As(err, &e):
+		return e.Status
 	}
-	return r.Status
+	return 0
 }

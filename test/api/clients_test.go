@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,14 +66,48 @@ func clAPIError(t *testing.T, err error, status int, code string) {
 	}
 }
 
-// clRaw GETs path with query and returns the status and body.
-func clRaw(t *testing.T, c *client.Client, method, path string, q url.Values, body any) (int, []byte) {
+// clRaw sends a request with the bootstrap admin's token and returns the
+// status and body, whatever the status.
+func clRaw(t *testing.T, s *testutil.Server, method, path string, q url.Values, body any) (int, []byte) {
 	t.Helper()
-	resp, err := c.Do(context.Background(), method, path, q, body, nil)
-	if resp == nil {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	u := s.APIURL() + "/api/v5" + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+clToken(t, s))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	return resp.Status, resp.Body
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, b
+}
+
+// clToken logs the bootstrap admin in.
+func clToken(t *testing.T, s *testutil.Server) string {
+	t.Helper()
+	res, err := client.New(s.APIURL()).Login(context.Background(), s.Config.Dashboard.DefaultUsername, s.Config.Dashboard.DefaultPassword)
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	return res.Token
 }
 
 // clPassClock waits until the wall clock is past t by d, so timestamps on
@@ -173,10 +209,9 @@ func TestClientsListFilters(t *testing.T) {
 
 func TestClientsListProjectionAndErrors(t *testing.T) {
 	s := testutil.RunServer(t)
-	c := s.API(t)
 	clV5(t, s.TCP(), "cl-p", "", true, 0)
 
-	status, body := clRaw(t, c, http.MethodGet, "/clients", url.Values{"fields": {"clientid,username,connected_at"}}, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/clients", url.Values{"fields": {"clientid,username,connected_at"}}, nil)
 	var p struct {
 		Data []map[string]any `json:"data"`
 	}
@@ -195,7 +230,7 @@ func TestClientsListProjectionAndErrors(t *testing.T) {
 		{"ip_address": {"not-an-ip"}}, {"proto_ver": {"five"}}, {"conn_state": {"sleeping"}},
 		{"gte_created_at": {"yesterday"}}, {"clean_start": {"maybe"}},
 	} {
-		status, body := clRaw(t, c, http.MethodGet, "/clients", q, nil)
+		status, body := clRaw(t, s, http.MethodGet, "/clients", q, nil)
 		var e client.Error
 		if err := json.Unmarshal(body, &e); status != http.StatusBadRequest || err != nil || e.Code != "INVALID_PARAMETER" {
 			t.Errorf("%v: %d %s", q, status, body)
@@ -204,7 +239,7 @@ func TestClientsListProjectionAndErrors(t *testing.T) {
 			testutil.GoldenShape(t, "clients_error_invalid_parameter.json", body)
 		}
 	}
-	status, body = clRaw(t, c, http.MethodGet, "/clients/nope", nil, nil)
+	status, body = clRaw(t, s, http.MethodGet, "/clients/nope", nil, nil)
 	if status != http.StatusNotFound {
 		t.Fatalf("unknown client: %d %s", status, body)
 	}
@@ -217,12 +252,12 @@ func TestClientsGetShape(t *testing.T) {
 	cl := clV5(t, s.TCP(), "cl-shape", "carol", true, 0)
 	cl.SubscribeOK(t, "shape/#", 1)
 
-	status, body := clRaw(t, c, http.MethodGet, "/clients/cl-shape", nil, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/clients/cl-shape", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("get: %d %s", status, body)
 	}
 	testutil.GoldenShape(t, "clients_get.json", body)
-	status, body = clRaw(t, c, http.MethodGet, "/clients", nil, nil)
+	status, body = clRaw(t, s, http.MethodGet, "/clients", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("list: %d %s", status, body)
 	}
@@ -323,7 +358,7 @@ func TestClientsPagination(t *testing.T) {
 	if err != nil || n != 25 {
 		t.Errorf("sessions_count %d %v", n, err)
 	}
-	status, body := clRaw(t, c, http.MethodGet, "/sessions_count", url.Values{"since": {"-1"}}, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/sessions_count", url.Values{"since": {"-1"}}, nil)
 	if status != http.StatusBadRequest {
 		t.Errorf("since=-1: %d %s", status, body)
 	}
@@ -392,7 +427,7 @@ func TestClientsMessages(t *testing.T) {
 	if pos != "end_of_data" {
 		t.Errorf("last position %q", pos)
 	}
-	status, body := clRaw(t, c, http.MethodGet, "/clients/cl-queue/mqueue_messages", url.Values{"limit": {"3"}}, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/clients/cl-queue/mqueue_messages", url.Values{"limit": {"3"}}, nil)
 	if status != http.StatusOK {
 		t.Fatalf("mqueue: %d %s", status, body)
 	}
@@ -406,7 +441,7 @@ func TestClientsMessages(t *testing.T) {
 		t.Errorf("max_payload_bytes=3B: %+v %v", one, err)
 	}
 	for _, bad := range []url.Values{{"position": {"garbage"}}, {"limit": {"0"}}, {"payload": {"hex"}}, {"max_payload_bytes": {"0"}}} {
-		status, body := clRaw(t, c, http.MethodGet, "/clients/cl-queue/mqueue_messages", bad, nil)
+		status, body := clRaw(t, s, http.MethodGet, "/clients/cl-queue/mqueue_messages", bad, nil)
 		if status != http.StatusBadRequest || !json.Valid(body) {
 			t.Errorf("%v: %d %s", bad, status, body)
 		}
@@ -427,7 +462,7 @@ func TestClientsMessages(t *testing.T) {
 	if err != nil || len(inf.Data) != 3 || *inf.Data[2].Payload != "2" || inf.Data[0].MqueuePriority != nil {
 		t.Fatalf("inflight: %+v %v", inf, err)
 	}
-	status, body = clRaw(t, c, http.MethodGet, "/clients/cl-inflight/inflight_messages", nil, nil)
+	status, body = clRaw(t, s, http.MethodGet, "/clients/cl-inflight/inflight_messages", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("inflight: %d %s", status, body)
 	}

@@ -57,13 +57,13 @@ func TestPublish(t *testing.T) {
 		t.Fatalf("no subscriber: %+v %d %v", res, status, err)
 	}
 
-	st, body := clRaw(t, c, http.MethodPost, "/publish", nil, client.PublishMessage{Topic: "pb/shape", Payload: "x"})
+	st, body := clRaw(t, s, http.MethodPost, "/publish", nil, client.PublishMessage{Topic: "pb/shape", Payload: "x"})
 	if st != http.StatusOK {
 		t.Fatalf("%d %s", st, body)
 	}
 	testutil.GoldenShape(t, "publish_ok.json", body)
 	sub.Expect(t, "pb/shape", "x")
-	st, body = clRaw(t, c, http.MethodPost, "/publish", nil, client.PublishMessage{Topic: "nobody", Payload: "x"})
+	st, body = clRaw(t, s, http.MethodPost, "/publish", nil, client.PublishMessage{Topic: "nobody", Payload: "x"})
 	if st != http.StatusAccepted {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -82,7 +82,7 @@ func TestPublish(t *testing.T) {
 		{client.PublishMessage{Topic: "a", Payload: "x", QoS: 3}, "BAD_REQUEST", 131},
 		{client.PublishMessage{Topic: "a", Payload: "!!", PayloadEncoding: "base64"}, "BAD_REQUEST", 131},
 	} {
-		st, body := clRaw(t, c, http.MethodPost, "/publish", nil, bad.body)
+		st, body := clRaw(t, s, http.MethodPost, "/publish", nil, bad.body)
 		var e struct {
 			Code       string `json:"code"`
 			ReasonCode int    `json:"reason_code"`
@@ -114,7 +114,7 @@ func TestPublishBulk(t *testing.T) {
 		t.Fatalf("partly delivered: %+v %d %v", res, status, err)
 	}
 	sub.Expect(t, "bulk/3", "c")
-	st, body := clRaw(t, c, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{{Topic: "bulk/4", Payload: "e"}, {Topic: "none", Payload: "f"}})
+	st, body := clRaw(t, s, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{{Topic: "bulk/4", Payload: "e"}, {Topic: "none", Payload: "f"}})
 	if st != http.StatusAccepted {
 		t.Fatalf("%d %s", st, body)
 	}
@@ -122,11 +122,11 @@ func TestPublishBulk(t *testing.T) {
 	sub.Expect(t, "bulk/4", "e")
 
 	// One bad message refuses the whole batch: nothing is published.
-	st, body = clRaw(t, c, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{{Topic: "bulk/5", Payload: "g"}, {Topic: "bad/#", Payload: "h"}})
+	st, body = clRaw(t, s, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{{Topic: "bulk/5", Payload: "g"}, {Topic: "bad/#", Payload: "h"}})
 	if st != http.StatusBadRequest {
 		t.Fatalf("bad batch: %d %s", st, body)
 	}
-	st, body = clRaw(t, c, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{})
+	st, body = clRaw(t, s, http.MethodPost, "/publish/bulk", nil, []client.PublishMessage{})
 	if st != http.StatusBadRequest {
 		t.Fatalf("empty batch: %d %s", st, body)
 	}

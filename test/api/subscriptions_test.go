@@ -51,7 +51,7 @@ func TestSubscriptionsThroughAPI(t *testing.T) {
 	if got, want := subKeys(list), []string{"sub-target api/one 1", "sub-target api/three/# 0", "sub-target api/two 2"}; !slices.Equal(got, want) {
 		t.Errorf("client subscriptions %v, want %v", got, want)
 	}
-	status, body := clRaw(t, c, http.MethodGet, "/clients/sub-target/subscriptions", nil, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/clients/sub-target/subscriptions", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("%d %s", status, body)
 	}
@@ -141,19 +141,19 @@ func TestSubscriptionsList(t *testing.T) {
 	expect("shared topic", client.SubscriptionsQuery{Topic: "$share/g1/s/a"}, true, "sl-b $share/g1/s/a 2")
 	expect("share_group", client.SubscriptionsQuery{ShareGroup: "g1"}, true, "sl-b $share/g1/s/a 2")
 	expect("match_topic", client.SubscriptionsQuery{MatchTopic: "s/#"}, false, "sl-a s/+ 1", "sl-a s/a 0", "sl-b $share/g1/s/a 2")
-	expect("node", client.SubscriptionsQuery{Node: s.Config.Node.Name, Limit: 1, Page: 4}, true, "sl-b x/y 1")
+	expect("node", client.SubscriptionsQuery{Node: s.Config.Node.Name, ClientID: "sl-a"}, true, "sl-a s/+ 1", "sl-a s/a 0")
 
 	p, err := c.ListSubscriptions(ctx, client.SubscriptionsQuery{Limit: 3})
 	if err != nil || !p.Meta.HasNext || len(p.Data) != 3 {
 		t.Errorf("limit 3: %+v %v", p, err)
 	}
-	status, body := clRaw(t, c, http.MethodGet, "/subscriptions", nil, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/subscriptions", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("%d %s", status, body)
 	}
 	testutil.GoldenShape(t, "subscriptions_list.json", body)
 	for _, q := range []url.Values{{"match_topic": {"$share/g1/s/#"}}, {"qos": {"3"}}, {"page": {"0"}}, {"limit": {"x"}}} {
-		status, body := clRaw(t, c, http.MethodGet, "/subscriptions", q, nil)
+		status, body := clRaw(t, s, http.MethodGet, "/subscriptions", q, nil)
 		var e client.Error
 		if err := json.Unmarshal(body, &e); status != http.StatusBadRequest || err != nil || e.Code != "INVALID_PARAMETER" {
 			t.Errorf("%v: %d %s", q, status, body)

@@ -46,7 +46,7 @@ func TestTopics(t *testing.T) {
 	if err != nil || len(p.Data) != 1 || !p.Meta.HasNext {
 		t.Errorf("limit 1: %+v %v", p, err)
 	}
-	status, body := clRaw(t, c, http.MethodGet, "/topics", nil, nil)
+	status, body := clRaw(t, s, http.MethodGet, "/topics", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("%d %s", status, body)
 	}
@@ -56,14 +56,14 @@ func TestTopics(t *testing.T) {
 	if err != nil || len(rs) != 1 || rs[0] != (client.TopicInfo{Topic: "t/+/c", Node: node}) {
 		t.Errorf("GET /topics/t%%2F%%2B%%2Fc: %+v %v", rs, err)
 	}
-	status, body = clRaw(t, c, http.MethodGet, "/topics/t%2Fa", nil, nil)
+	status, body = clRaw(t, s, http.MethodGet, "/topics/t%2Fa", nil, nil)
 	if status != http.StatusOK {
 		t.Fatalf("%d %s", status, body)
 	}
 	testutil.GoldenShape(t, "topics_get.json", body)
 	_, err = c.GetTopic(ctx, "no/such")
 	clAPIError(t, err, http.StatusNotFound, "TOPIC_NOT_FOUND")
-	status, body = clRaw(t, c, http.MethodGet, "/topics", map[string][]string{"page": {"0"}}, nil)
+	status, body = clRaw(t, s, http.MethodGet, "/topics", map[string][]string{"page": {"0"}}, nil)
 	if status != http.StatusBadRequest {
 		t.Errorf("page=0: %d %s", status, body)
 	}
