@@ -156,24 +156,30 @@ func (s *Service) ListClients(ctx context.Context, q ClientQuery) (Page[Client],
 	if err != nil {
 		return Page[Client]{}, err
 	}
-	var all []*broker.ClientSnapshot
+	// Copy the matches into one slice (one allocation, not one per
+	// session) and sort their indexes.
+	var snaps []broker.ClientSnapshot
 	for _, n := range nodes {
 		n.b.Clients(func(c *broker.ClientSnapshot) bool {
 			if q.match(c) {
-				cp := *c
-				all = append(all, &cp)
+				snaps = append(snaps, *c)
 			}
 			return true
 		})
 	}
-	slices.SortFunc(all, func(a, b *broker.ClientSnapshot) int {
-		return cmp.Or(strings.Compare(a.ClientID, b.ClientID), strings.Compare(a.Node, b.Node))
+	idx := make([]int32, len(snaps))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		x, y := &snaps[a], &snaps[b]
+		return cmp.Or(strings.Compare(x.ClientID, y.ClientID), strings.Compare(x.Node, y.Node))
 	})
-	p := paginate(all, q.PageQuery, !q.fuzzy())
+	p := paginate(idx, q.PageQuery, !q.fuzzy())
 	out := Page[Client]{Page: p.Page, Limit: p.Limit, Count: p.Count, HasCount: p.HasCount, HasNext: p.HasNext,
 		Items: make([]Client, len(p.Items))}
-	for i, c := range p.Items {
-		out.Items[i] = clientOf(c)
+	for i, j := range p.Items {
+		out.Items[i] = clientOf(&snaps[j])
 	}
 	return out, nil
 }
