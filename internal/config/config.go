@@ -18,6 +18,10 @@ type Config struct {
 	Authentication Authentication
 	Authorization  Authorization
 	Dashboard      Dashboard
+	Prometheus     Prometheus
+	APIKey         APIKey
+	Sysmon         Sysmon
+	Alarm          Alarm
 }
 
 // Node identifies this broker node.
@@ -85,6 +89,36 @@ type Retainer struct {
 	MaxRetainedMessages int           // 0 = unlimited
 	MaxPayloadSize      int           // bytes; 0 = unlimited
 	MsgExpiryInterval   time.Duration // 0 = never expire
+	MsgClearInterval    time.Duration // sweep expired retained messages this often; 0 = disabled
+}
+
+// Sysmon configures the system monitor that raises alarms (EMQX's
+// sysmon.os tree, plus Herald's connection watermark).
+type Sysmon struct {
+	// CPUCheckInterval is sysmon.os.cpu_check_interval (0 = disabled).
+	CPUCheckInterval time.Duration
+	// CPUHighWatermark and CPULowWatermark are percentages: high_cpu_usage
+	// is raised above the high one and cleared below the low one.
+	CPUHighWatermark float64
+	CPULowWatermark  float64
+	// MemCheckInterval is sysmon.os.mem_check_interval (0 = disabled); the
+	// memory and connection checks run this often.
+	MemCheckInterval time.Duration
+	// SysmemHighWatermark is the system memory in use, in percent, above
+	// which high_system_memory_usage is raised.
+	SysmemHighWatermark float64
+	// ProcmemHighWatermark is this process's resident memory, in percent
+	// of system memory, above which high_process_memory_usage is raised.
+	ProcmemHighWatermark float64
+	// ConnHighWatermark is sysmon.connections.high_watermark: more
+	// connections than this raise high_connection_count (0 = disabled).
+	ConnHighWatermark int
+}
+
+// Alarm configures the alarm history.
+type Alarm struct {
+	SizeLimit      int           // alarm.size_limit: deactivated alarms kept, 1..3000
+	ValidityPeriod time.Duration // alarm.validity_period: how long deactivated alarms are kept
 }
 
 // SysTopics configures the $SYS publisher.
@@ -175,12 +209,27 @@ type Rule struct {
 	Topics     []string `json:"topics"`     // filters; "eq t/#" matches literally; %u, %c placeholders
 }
 
-// Dashboard is reserved for the HTTP dashboard/API; not used yet, but its
-// keys load so files written for later versions work.
+// Dashboard configures the HTTP management API (EMQX's dashboard.* tree).
 type Dashboard struct {
 	Listeners       DashboardListeners
-	DefaultUsername string
-	DefaultPassword string
+	DefaultUsername string // the administrator created on first start
+	DefaultPassword string // its password until changed through the API
+	// TokenExpiredTime is dashboard.token_expired_time: the lifetime of a
+	// bearer token from POST /login.
+	TokenExpiredTime time.Duration
+	// UnsuccessfulLoginMaxAttempts failed logins of one user within
+	// UnsuccessfulLoginInterval lock its login for
+	// UnsuccessfulLoginLockDuration (EMQX's login lock).
+	UnsuccessfulLoginMaxAttempts  int
+	UnsuccessfulLoginInterval     time.Duration
+	UnsuccessfulLoginLockDuration time.Duration
+}
+
+// APIKey is EMQX's api_key.* tree.
+type APIKey struct {
+	// BootstrapFile is api_key.bootstrap_file: API keys loaded at start,
+	// one "key:secret[:role]" a line ("" = none).
+	BootstrapFile string
 }
 
 // DashboardListeners is dashboard.listeners.
@@ -191,6 +240,14 @@ type DashboardListeners struct {
 // DashboardHTTP is dashboard.listeners.http.
 type DashboardHTTP struct {
 	Bind string // "host:port"; "" = off
+}
+
+// Prometheus configures the Prometheus endpoints of the HTTP API
+// (prometheus.*).
+type Prometheus struct {
+	// EnableBasicAuth makes GET /api/v5/prometheus/* require credentials
+	// (prometheus.enable_basic_auth; default false: public, as EMQX).
+	EnableBasicAuth bool
 }
 
 // Default returns the built-in defaults. Every call returns fresh maps.
@@ -213,10 +270,19 @@ func Default() Config {
 		Authentication: Authentication{AllowAnonymous: true},
 		Authorization:  Authorization{NoMatch: "allow", DenyAction: "ignore"},
 		Dashboard: Dashboard{
-			Listeners:       DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
-			DefaultUsername: "admin",
-			DefaultPassword: "public",
+			Listeners:                     DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
+			DefaultUsername:               "admin",
+			DefaultPassword:               "public",
+			TokenExpiredTime:              60 * time.Minute,
+			UnsuccessfulLoginMaxAttempts:  5,
+			UnsuccessfulLoginInterval:     5 * time.Minute,
+			UnsuccessfulLoginLockDuration: 10 * time.Minute,
 		},
+		Sysmon: Sysmon{
+			CPUCheckInterval: 60 * time.Second, CPUHighWatermark: 80, CPULowWatermark: 60,
+			MemCheckInterval: 60 * time.Second, SysmemHighWatermark: 70, ProcmemHighWatermark: 5,
+		},
+		Alarm: Alarm{SizeLimit: 1000, ValidityPeriod: 24 * time.Hour},
 	}
 }
 

@@ -226,3 +226,13 @@ func checkBindValue(b string) error {
 	}
 	return nil
 }
+
+// percentF is a percentage key, 0..100: "80%" (as EMQX writes it) or a
+// plain number; shown as "80%".
+func percentF[T any](key string, p func(*T) *float64) field[T] {
+	f := floatF(key, p, 0, 100)
+	set := f.set
+	f.set = func(t *T, s string) error { return set(t, strings.TrimSuffix(strings.TrimSpace(s), "%")) }
+	f.get = func(t *T) any { return strconv.FormatFloat(*p(t), 'f', -1, 64) + "%" }
+	return f
+}

@@ -78,10 +78,17 @@ func nonDefaults() map[string]string {
 		"mqtt.peer_cert_as_clientid": "md5", "mqtt.max_outbound_bytes": "3KB", "mqtt.slow_consumer_policy": "disconnect",
 		"mqtt.slow_consumer_max_drops": "7", "mqtt.send_timeout": "20s", "mqtt.max_publish_rate": "10/100ms", "mqtt.publish_rate_burst": "5",
 		"broker.shared_subscription_strategy": "hash_topic", "retainer.enable": "false",
-		"retainer.max_retained_messages": "9", "retainer.max_payload_size": "0", "retainer.msg_expiry_interval": "1w",
+		"retainer.max_retained_messages": "9", "retainer.max_payload_size": "0", "retainer.msg_expiry_interval": "1w", "retainer.msg_clear_interval": "10s",
+		"sysmon.os.cpu_check_interval": "disabled", "sysmon.os.cpu_high_watermark": "90%", "sysmon.os.cpu_low_watermark": "50.5%",
+		"sysmon.os.mem_check_interval": "5s", "sysmon.os.sysmem_high_watermark": "75%", "sysmon.os.procmem_high_watermark": "10",
+		"sysmon.connections.high_watermark": "1000", "alarm.size_limit": "10", "alarm.validity_period": "1h",
 		"sys_topics.sys_msg_interval": "disabled", "sys_topics.sys_heartbeat_interval": "disabled",
 		"authentication.allow_anonymous": "false", "authorization.no_match": "deny", "authorization.deny_action": "disconnect",
 		"dashboard.listeners.http.bind": "off", "dashboard.default_username": "root", "dashboard.default_password": "pw",
+		"prometheus.enable_basic_auth": "true",
+		"dashboard.token_expired_time": "90s", "dashboard.unsuccessful_login_max_attempts": "3",
+		"dashboard.unsuccessful_login_interval": "1m", "dashboard.unsuccessful_login_lock_duration": "2m",
+		"api_key.bootstrap_file": "/etc/keys",
 	}
 	for _, typ := range ListenerTypes {
 		p := "listeners." + typ + ".default."

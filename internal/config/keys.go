@@ -36,7 +36,8 @@ func configFields() []field[Config] {
 	}
 	fs[0].check = checkNodeName
 	fs = append(fs, mqttFields()...)
-	return append(fs, otherFields()...)
+	fs = append(fs, otherFields()...)
+	return append(fs, monitorFields()...)
 }
 
 // mqttFields lists the mqtt.* keys.
@@ -97,7 +98,7 @@ func keepaliveF() field[Config] {
 }
 
 // otherFields lists the broker, retainer, sys_topics, authentication,
-// authorization and dashboard scalar keys.
+// authorization, dashboard and api_key scalar keys.
 func otherFields() []field[Config] {
 	return []field[Config]{
 		enumF("broker.shared_subscription_strategy", func(c *Config) *string { return &c.Broker.SharedSubscriptionStrategy },
@@ -106,6 +107,7 @@ func otherFields() []field[Config] {
 		intF("retainer.max_retained_messages", func(c *Config) *int { return &c.Retainer.MaxRetainedMessages }, 0, maxInt32),
 		sizeF("retainer.max_payload_size", func(c *Config) *int { return &c.Retainer.MaxPayloadSize }, 0, maxPacketSize),
 		durF("retainer.msg_expiry_interval", func(c *Config) *time.Duration { return &c.Retainer.MsgExpiryInterval }, "", 0, maxSessionExpiry),
+		durF("retainer.msg_clear_interval", func(c *Config) *time.Duration { return &c.Retainer.MsgClearInterval }, "", 0, 0),
 		durF("sys_topics.sys_msg_interval", func(c *Config) *time.Duration { return &c.SysTopics.SysMsgInterval }, Disabled, time.Second, 0),
 		durF("sys_topics.sys_heartbeat_interval", func(c *Config) *time.Duration { return &c.SysTopics.SysHeartbeatInterval }, Disabled, time.Second, 0),
 		boolF("authentication.allow_anonymous", func(c *Config) *bool { return &c.Authentication.AllowAnonymous }),
@@ -114,6 +116,12 @@ func otherFields() []field[Config] {
 		bindF("dashboard.listeners.http.bind", func(c *Config) *string { return &c.Dashboard.Listeners.HTTP.Bind }, func(*Config) {}),
 		strF("dashboard.default_username", func(c *Config) *string { return &c.Dashboard.DefaultUsername }),
 		strF("dashboard.default_password", func(c *Config) *string { return &c.Dashboard.DefaultPassword }),
+		boolF("prometheus.enable_basic_auth", func(c *Config) *bool { return &c.Prometheus.EnableBasicAuth }),
+		durF("dashboard.token_expired_time", func(c *Config) *time.Duration { return &c.Dashboard.TokenExpiredTime }, "", time.Second, 0),
+		intF("dashboard.unsuccessful_login_max_attempts", func(c *Config) *int { return &c.Dashboard.UnsuccessfulLoginMaxAttempts }, 1, maxInt32),
+		durF("dashboard.unsuccessful_login_interval", func(c *Config) *time.Duration { return &c.Dashboard.UnsuccessfulLoginInterval }, "", time.Second, 0),
+		durF("dashboard.unsuccessful_login_lock_duration", func(c *Config) *time.Duration { return &c.Dashboard.UnsuccessfulLoginLockDuration }, "", time.Second, 0),
+		strF("api_key.bootstrap_file", func(c *Config) *string { return &c.APIKey.BootstrapFile }),
 	}
 }
 
@@ -160,4 +168,36 @@ func wsFields() []field[Listener] {
 		return nil
 	}
 	return []field[Listener]{f}
+}
+
+// monitorFields lists the sysmon.* and alarm.* keys.
+func monitorFields() []field[Config] {
+	return []field[Config]{
+		durF("sysmon.os.cpu_check_interval", func(c *Config) *time.Duration { return &c.Sysmon.CPUCheckInterval }, Disabled, time.Millisecond, 0),
+		percentF("sysmon.os.cpu_high_watermark", func(c *Config) *float64 { return &c.Sysmon.CPUHighWatermark }),
+		cpuLowF(),
+		durF("sysmon.os.mem_check_interval", func(c *Config) *time.Duration { return &c.Sysmon.MemCheckInterval }, Disabled, time.Millisecond, 0),
+		percentF("sysmon.os.sysmem_high_watermark", func(c *Config) *float64 { return &c.Sysmon.SysmemHighWatermark }),
+		percentF("sysmon.os.procmem_high_watermark", func(c *Config) *float64 { return &c.Sysmon.ProcmemHighWatermark }),
+		countF("sysmon.connections.high_watermark", func(c *Config) *int { return &c.Sysmon.ConnHighWatermark }, maxInt32),
+		intF("alarm.size_limit", func(c *Config) *int { return &c.Alarm.SizeLimit }, 1, 3000),
+		durF("alarm.validity_period", func(c *Config) *time.Duration { return &c.Alarm.ValidityPeriod }, "", time.Second, 0),
+	}
+}
+
+// cpuLowF is sysmon.os.cpu_low_watermark, which must not exceed the high
+// watermark.
+func cpuLowF() field[Config] {
+	f := percentF("sysmon.os.cpu_low_watermark", func(c *Config) *float64 { return &c.Sysmon.CPULowWatermark })
+	check := f.check
+	f.check = func(c *Config) error {
+		if err := check(c); err != nil {
+			return err
+		}
+		if c.Sysmon.CPULowWatermark > c.Sysmon.CPUHighWatermark {
+			return errors.New("must not exceed sysmon.os.cpu_high_watermark")
+		}
+		return nil
+	}
+	return f
 }

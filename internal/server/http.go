@@ -15,7 +15,8 @@ import (
 // startManagement builds the management service and serves the HTTP API on
 // dashboard.listeners.http.bind ("" = no HTTP API).
 func (s *Server) startManagement() error {
-	svc, err := service.New(service.Options{Broker: s.broker, Controller: s, DataDir: s.cfg.Node.DataDir, Logger: s.log})
+	svc, err := service.New(service.Options{Broker: s.broker, Controller: s, DataDir: s.cfg.Node.DataDir, Logger: s.log,
+		Banned: s.bans})
 	if err != nil {
 		return err
 	}

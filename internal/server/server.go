@@ -16,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/herald-mqtt/herald/internal/auth"
+	"github.com/herald-mqtt/herald/internal/banned"
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/listener"
@@ -33,6 +34,7 @@ type Server struct {
 	ready  chan struct{}
 
 	svc      *service.Service
+	bans     *banned.List
 	http     *http.Server
 	httpLn   net.Listener
 	httpDone chan struct{}
@@ -72,6 +74,9 @@ func (s *Server) Start() (err error) {
 		return err
 	}
 	if err := s.buildBroker(); err != nil {
+		return err
+	}
+	if err := s.openBanned(); err != nil {
 		return err
 	}
 	if err := s.broker.Start(); err != nil {

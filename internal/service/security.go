@@ -2,94 +2,196 @@ package service
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"fmt"
+	"maps"
+	"path/filepath"
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
+	"github.com/herald-mqtt/herald/internal/metastore"
 )
 
 // DefaultTokenTTL is dashboard.token_expired_time's default.
 const DefaultTokenTTL = 60 * time.Minute
 
-// security holds dashboard users, their tokens and API keys.
+// Management documents in DataDir/mgmt.
+const (
+	mgmtDir     = "mgmt"
+	usersDoc    = "dashboard_users"
+	apiKeysDoc  = "api_keys"
+	docsVersion = 1
+)
+
+// security holds the dashboard users, their bearer tokens, the API keys and
+// the login limiter. Users and keys are copy-on-write maps: readers take mu
+// briefly; writers serialise on wmu, build the next map, persist it, then
+// swap it in, so a failed save changes nothing and authentication never
+// waits for the disk.
 type security struct {
-	mu     sync.Mutex
-	users  map[string]*dashUser
-	tokens map[string]token
-	ttl    time.Duration
+	store *metastore.Store
+
+	wmu   sync.Mutex // serialises writers (and their saves)
+	mu    sync.Mutex // guards the fields below
+	users map[string]dashUser
+	keys  map[string]apiKeyRecord // by name
+
+	tokens  *tokenTable
+	limiter *loginLimiter
 }
 
-type dashUser struct {
-	Username    string `json:"username"`
-	Hash        []byte `json:"hash"` // bcrypt
-	Role        string `json:"role"`
-	Description string `json:"description"`
-}
-
-type token struct {
-	user    string
-	role    string
-	expires time.Time
-}
-
-// LoginResult is what Login returns.
-type LoginResult struct {
-	Token   string
-	Role    string
-	Version string
-}
-
-// initSecurity creates the bootstrap administrator from
-// dashboard.default_username / default_password.
+// initSecurity opens DataDir/mgmt, loads the users and API keys (creating
+// the bootstrap administrator on first start, without hashing anything),
+// loads api_key.bootstrap_file and starts the sweeper.
 func (s *Service) initSecurity() error {
-	cfg := s.opts.Controller.Config()
-	s.sec = &security{users: map[string]*dashUser{}, tokens: map[string]token{}, ttl: DefaultTokenTTL}
-	h, err := bcrypt.GenerateFromPassword([]byte(cfg.Dashboard.DefaultPassword), bcrypt.DefaultCost)
+	st, err := metastore.Open(filepath.Join(s.opts.DataDir, mgmtDir))
 	if err != nil {
 		return err
 	}
-	u := cfg.Dashboard.DefaultUsername
-	s.sec.users[u] = &dashUser{Username: u, Hash: h, Role: RoleAdministrator}
+	sec := &security{store: st, tokens: newTokenTable(maxTokens), limiter: newLoginLimiter()}
+	cfg := s.opts.Controller.Config()
+	if sec.users, err = loadUsers(st, cfg.Dashboard.DefaultUsername); err != nil {
+		return err
+	}
+	if sec.keys, err = loadAPIKeys(st); err != nil {
+		return err
+	}
+	s.sec = sec
+	if err := s.loadBootstrapKeys(cfg.APIKey.BootstrapFile); err != nil {
+		return err
+	}
+	s.goAttach(s.sweepSecurity)
 	return nil
 }
 
-// Login checks a dashboard user's password and returns a bearer token.
-func (s *Service) Login(ctx context.Context, username, password string) (LoginResult, error) {
-	s.sec.mu.Lock()
-	u := s.sec.users[username]
-	s.sec.mu.Unlock()
-	if u == nil || bcrypt.CompareHashAndPassword(u.Hash, []byte(password)) != nil {
-		return LoginResult{}, Errorf(ErrUnauthorized, "BAD_USERNAME_OR_PWD", "Auth failed")
+// sweepSecurity drops expired tokens and stale login failures.
+func (s *Service) sweepSecurity(stop <-chan struct{}) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			now := s.now()
+			s.sec.tokens.sweep(now, tokenGrace)
+			s.sec.limiter.sweep(now, s.lockPolicy().window)
+		}
 	}
-	var b [24]byte
-	_, _ = rand.Read(b[:])
-	tok := hex.EncodeToString(b[:])
-	s.sec.mu.Lock()
-	s.sec.tokens[tok] = token{user: u.Username, role: u.Role, expires: s.now().Add(s.sec.ttl)}
-	s.sec.mu.Unlock()
-	return LoginResult{Token: tok, Role: u.Role}, nil
 }
 
-// AuthenticateAPIKey checks an API key and secret (HTTP Basic). An unknown,
-// disabled or expired key, or a wrong secret, is ErrUnauthorized with code
-// BAD_API_KEY_OR_SECRET.
-func (s *Service) AuthenticateAPIKey(ctx context.Context, key, secret string) (Principal, error) {
-	return Principal{}, Errorf(ErrUnauthorized, "BAD_API_KEY_OR_SECRET", "Check api_key/api_secret")
+// lockPolicy returns the login lock in force.
+func (s *Service) lockPolicy() lockPolicy {
+	d := s.opts.Controller.Config().Dashboard
+	return lockPolicy{max: d.UnsuccessfulLoginMaxAttempts, window: d.UnsuccessfulLoginInterval,
+		lock: d.UnsuccessfulLoginLockDuration}
+}
+
+// tokenTTL returns dashboard.token_expired_time.
+func (s *Service) tokenTTL() time.Duration {
+	if d := s.opts.Controller.Config().Dashboard.TokenExpiredTime; d > 0 {
+		return d
+	}
+	return DefaultTokenTTL
+}
+
+// usersDocument is the persisted form of the dashboard users.
+type usersDocument struct {
+	Version int        `json:"version"`
+	Users   []dashUser `json:"users"`
+}
+
+// loadUsers loads the users; with no document yet, the bootstrap
+// administrator (its password is dashboard.default_password until it is
+// changed, so no hash is computed or stored at start).
+func loadUsers(st *metastore.Store, defaultUser string) (map[string]dashUser, error) {
+	var doc usersDocument
+	found, err := st.Load(usersDoc, &doc)
+	if err != nil {
+		return nil, fmt.Errorf("load dashboard users: %w", err)
+	}
+	users := map[string]dashUser{}
+	if !found {
+		if defaultUser != "" {
+			users[defaultUser] = dashUser{Username: defaultUser, Role: RoleAdministrator,
+				Description: "administrator", Default: true}
+		}
+		return users, nil
+	}
+	for _, u := range doc.Users {
+		users[u.Username] = u
+	}
+	return users, nil
+}
+
+// updateUsers runs change on a copy of the users, persists the result and
+// makes it current. An error from change or from the save changes nothing.
+func (s *Service) updateUsers(change func(users map[string]dashUser) error) error {
+	sec := s.sec
+	sec.wmu.Lock()
+	defer sec.wmu.Unlock()
+	sec.mu.Lock()
+	next := maps.Clone(sec.users)
+	sec.mu.Unlock()
+	if err := change(next); err != nil {
+		return err
+	}
+	doc := usersDocument{Version: docsVersion, Users: sortedValues(next, func(u dashUser) string { return u.Username })}
+	if err := sec.store.Save(usersDoc, doc); err != nil {
+		return fmt.Errorf("save dashboard users: %w", err)
+	}
+	sec.mu.Lock()
+	sec.users = next
+	sec.mu.Unlock()
+	return nil
+}
+
+// user returns a copy of one user.
+func (s *Service) user(name string) (dashUser, bool) {
+	s.sec.mu.Lock()
+	defer s.sec.mu.Unlock()
+	u, ok := s.sec.users[name]
+	return u, ok
 }
 
 // AuthenticateToken checks a bearer token from Login. An expired token is
 // ErrUnauthorized with code TOKEN_TIME_OUT, an unknown one BAD_TOKEN.
 func (s *Service) AuthenticateToken(ctx context.Context, tok string) (Principal, error) {
-	s.sec.mu.Lock()
-	t, ok := s.sec.tokens[tok]
-	s.sec.mu.Unlock()
+	t, ok := s.sec.tokens.lookup(tok)
 	switch {
-	case !ok:
+	case !ok || tok == "":
 		return Principal{}, Errorf(ErrUnauthorized, "BAD_TOKEN", "Get a token by POST /login")
-	case s.now().After(t.expires):
+	case !s.now().Before(t.expires):
 		return Principal{}, Errorf(ErrUnauthorized, "TOKEN_TIME_OUT", "Token expired, get new token by POST /login")
 	}
 	return Principal{Name: t.user, Role: t.role, Token: tok}, nil
+}
+
+// AuthenticateAPIKey checks an API key and secret (HTTP Basic). An unknown,
+// disabled or expired key, or a wrong secret, is ErrUnauthorized with code
+// BAD_API_KEY_OR_SECRET. The check is one salted SHA-256: cheap enough for
+// every request.
+func (s *Service) AuthenticateAPIKey(ctx context.Context, key, secret string) (Principal, error) {
+	k, ok := s.keyByAPIKey(key)
+	if !ok {
+		k = apiKeyRecord{Salt: dummySalt[:]} // spend the same hash on an unknown key
+	}
+	match := k.secretMatches(secret)
+	if !ok || !match || !k.Enable || k.expired(s.now()) {
+		return Principal{}, Errorf(ErrUnauthorized, "BAD_API_KEY_OR_SECRET", "Check api_key/api_secret")
+	}
+	return Principal{Name: k.Name, Role: k.Role, APIKey: true}, nil
+}
+
+// principal returns the caller; an internal call without one is refused.
+func principal(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return Principal{}, Errorf(ErrUnauthorized, "BAD_TOKEN", "no authenticated caller")
+	}
+	return p, nil
+}
+
+// errNotAllowed is EMQX's 400 NOT_ALLOWED.
+func errNotAllowed(format string, a ...any) error {
+	return Errorf(ErrBadRequest, "NOT_ALLOWED", format, a...)
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/herald-mqtt/herald/internal/banned"
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 )
@@ -59,6 +61,9 @@ type Options struct {
 	DataDir    string // the node's data dir; management state lives under DataDir/mgmt
 	Logger     *slog.Logger
 	Now        func() time.Time // nil: time.Now (tests inject a clock)
+	// MonitorInterval is the monitor's sampling period (0: 10 s, as EMQX).
+	MonitorInterval time.Duration
+	Banned          *banned.List // the node's ban list (nil: an empty one in memory)
 }
 
 // Service is the management service of one node, cluster-shaped.
@@ -69,6 +74,11 @@ type Service struct {
 	local *node
 	now   func() time.Time
 	sec   *security
+
+	running  atomic.Bool         // between Start and Close (GET /status)
+	monitors map[string]*monitor // node name -> its time series (monitor.go)
+	bans     *banned.List        // ban list (banned.go)
+	alarms   *alarms             // alarm registry (alarms.go)
 
 	started time.Time
 	stop    chan struct{}
@@ -104,11 +114,22 @@ func New(opts Options) (*Service, error) {
 // samplers. It does not block.
 func (s *Service) Start() error {
 	s.started = s.now()
-	return s.initSecurity()
+	if err := s.initSecurity(); err != nil {
+		return err
+	}
+	if err := s.initBanned(); err != nil {
+		return err
+	}
+	s.initAlarms()
+	s.startRetainerSweeper()
+	s.startMonitors()
+	s.running.Store(true)
+	return nil
 }
 
 // Close stops the background work and waits for it.
 func (s *Service) Close() error {
+	s.running.Store(false)
 	s.once.Do(func() { close(s.stop) })
 	s.wg.Wait()
 	return nil

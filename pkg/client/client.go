@@ -90,7 +90,7 @@ type Response struct {
 func (c *Client) Do(ctx context.Context, method, path string, query url.Values, body, out any) (*Response, error) {
 	resp, err := c.send(ctx, method, path, query, body)
 	if err != nil {
-		return nil, err
+		return resp, err // resp holds the error body of a 4xx/5xx (nil on a transport error)
 	}
 	if out != nil && len(resp.Body) > 0 {
 		if err := json.Unmarshal(resp.Body, out); err != nil {

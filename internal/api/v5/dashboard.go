@@ -1,6 +1,7 @@
 package v5
 
 import (
+	"net"
 	"net/http"
 
 	"github.com/herald-mqtt/herald/internal/api"
@@ -13,18 +14,82 @@ type LoginRequest struct {
 	Password string `json:"password" maxLength:"100"`
 }
 
-// LoginResponse is POST /login's answer.
-type LoginResponse struct {
-	Token   string            `json:"token"`
-	Role    string            `json:"role"`
-	Version string            `json:"version"`
-	License map[string]string `json:"license"`
+// License is the license part of the login answer.
+type License struct {
+	Edition string `json:"edition" enum:"opensource,enterprise"`
 }
 
+// LoginResponse is POST /login's answer.
+type LoginResponse struct {
+	Token   string  `json:"token"`
+	Role    string  `json:"role"`
+	Version string  `json:"version"`
+	License License `json:"license"`
+}
+
+// UserResponse is a dashboard user.
+type UserResponse struct {
+	Username    string `json:"username"`
+	Role        string `json:"role" enum:"administrator,viewer"`
+	Description string `json:"description"`
+	Backend     string `json:"backend"`
+}
+
+// CreateUserRequest is POST /users' body.
+type CreateUserRequest struct {
+	Username    string `json:"username" maxLength:"100"`
+	Password    string `json:"password" maxLength:"100"`
+	Role        string `json:"role" default:"administrator" enum:"administrator,viewer"`
+	Description string `json:"description"`
+}
+
+// UpdateUserRequest is PUT /users/{username}'s body; an absent field is
+// left unchanged.
+type UpdateUserRequest struct {
+	Role        *string `json:"role" enum:"administrator,viewer"`
+	Description *string `json:"description"`
+}
+
+// ChangePasswordRequest is POST /users/{username}/change_pwd's body.
+type ChangePasswordRequest struct {
+	OldPwd string `json:"old_pwd"`
+	NewPwd string `json:"new_pwd"`
+}
+
+// LogoutRequest is POST /logout's body (optional in Herald).
+type LogoutRequest struct {
+	Username string `json:"username" maxLength:"100"`
+}
+
+// BackendQuery is the backend parameter of the user routes. Herald has
+// only local users.
+type BackendQuery struct {
+	Backend string `query:"backend" enum:"local,ldap,saml" description:"user backend; Herald has only local users"`
+}
+
+// SchemaResponse is GET /schemas/{name}'s answer: a small JSON Schema.
+type SchemaResponse map[string]any
+
 func (a *API) dashboardRoutes() []route {
+	const tag = "Dashboard"
 	return []route{
-		{method: http.MethodPost, path: "/login", tag: "Dashboard", summary: "Dashboard authentication",
+		{method: http.MethodGet, path: "/users", tag: tag, summary: "Dashboard list users",
+			access: bearerOnly, resp: &[]UserResponse{}, h: a.listUsers},
+		{method: http.MethodPost, path: "/users", tag: tag, summary: "Create dashboard user",
+			access: bearerOnly, body: &CreateUserRequest{}, resp: &UserResponse{}, h: a.createUser},
+		{method: http.MethodPost, path: "/login", tag: tag, summary: "Dashboard authentication",
 			access: public, body: &LoginRequest{}, resp: &LoginResponse{}, h: a.login},
+		{method: http.MethodPut, path: "/users/{username}", tag: tag, summary: "Update dashboard user description",
+			access: bearerOnly, query: &BackendQuery{}, body: &UpdateUserRequest{}, resp: &UserResponse{}, h: a.updateUser},
+		{method: http.MethodDelete, path: "/users/{username}", tag: tag, summary: "Delete dashboard user",
+			access: bearerOnly, query: &BackendQuery{}, status: http.StatusNoContent, h: a.deleteUser},
+		{method: http.MethodPost, path: "/users/{username}/change_pwd", tag: tag, summary: "Change dashboard user password",
+			access: bearerOnly, viewerWrite: true, body: &ChangePasswordRequest{}, status: http.StatusNoContent, h: a.changePassword},
+		{method: http.MethodGet, path: "/schemas/{name}", tag: tag, summary: "Get the schema JSON of the specified name",
+			access: public, resp: &SchemaResponse{}, h: a.schema},
+		{method: http.MethodPost, path: "/logout", tag: tag, summary: "Dashboard user logout",
+			access: bearerOnly, viewerWrite: true, query: &BackendQuery{}, body: &LogoutRequest{},
+			status: http.StatusNoContent, h: a.logout},
 	}
 }
 
@@ -33,12 +98,119 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	res, err := a.svc.Login(r.Context(), req.Username, req.Password)
+	res, err := a.svc.Login(r.Context(), service.LoginInput{Username: req.Username, Password: req.Password,
+		ClientIP: clientIP(r)})
 	if err != nil {
 		return err
 	}
 	return api.WriteJSON(w, http.StatusOK, LoginResponse{Token: res.Token, Role: res.Role,
-		Version: res.Version, License: map[string]string{"edition": "opensource"}})
+		Version: res.Version, License: License{Edition: "opensource"}})
 }
 
-var _ = service.RoleAdministrator
+func (a *API) logout(w http.ResponseWriter, r *http.Request) error {
+	var req LogoutRequest
+	if r.ContentLength != 0 {
+		if err := api.DecodeJSON(w, r, &req); err != nil {
+			return err
+		}
+	}
+	if err := a.svc.Logout(r.Context(), req.Username); err != nil {
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) error {
+	users, err := a.svc.Users(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]UserResponse, len(users))
+	for i, u := range users {
+		out[i] = userResponse(u)
+	}
+	return api.WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
+	var req CreateUserRequest
+	if err := api.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	u, err := a.svc.CreateUser(r.Context(), service.NewUser{Username: req.Username, Password: req.Password,
+		Role: req.Role, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, userResponse(u))
+}
+
+func (a *API) updateUser(w http.ResponseWriter, r *http.Request) error {
+	var req UpdateUserRequest
+	if err := api.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	name, err := localUser(r)
+	if err != nil {
+		return err
+	}
+	u, err := a.svc.UpdateUser(r.Context(), name, service.UserUpdate{Role: req.Role, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, userResponse(u))
+}
+
+func (a *API) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	name, err := localUser(r)
+	if err != nil {
+		return err
+	}
+	if err := a.svc.DeleteUser(r.Context(), name); err != nil {
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var req ChangePasswordRequest
+	if err := api.DecodeJSON(w, r, &req); err != nil {
+		return err
+	}
+	if err := a.svc.ChangePassword(r.Context(), pathParam(r, "username"), req.OldPwd, req.NewPwd); err != nil {
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (a *API) schema(w http.ResponseWriter, r *http.Request) error {
+	doc, err := a.svc.Schema(r.Context(), pathParam(r, "name"))
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, doc)
+}
+
+func userResponse(u service.User) UserResponse {
+	return UserResponse{Username: u.Username, Role: u.Role, Description: u.Description, Backend: u.Backend}
+}
+
+// localUser returns the username path parameter; a backend other than
+// local names a user Herald cannot have (404 USER_NOT_FOUND).
+func localUser(r *http.Request) (string, error) {
+	name := pathParam(r, "username")
+	if b := r.URL.Query().Get("backend"); b != "" && b != "local" {
+		return "", api.Errorf(http.StatusNotFound, "USER_NOT_FOUND", "no %s user %q: Herald has only local users", b, name)
+	}
+	return name, nil
+}
+
+// clientIP is the caller's address for the login limiter: the TCP peer
+// (X-Forwarded-For is not trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
