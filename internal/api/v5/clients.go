@@ -12,33 +12,6 @@ import (
 	"github.com/herald-mqtt/herald/internal/service"
 )
 
-// ListMeta is the paging part of a list response. Count is left out when
-// a fuzzy filter made the list uncounted.
-type ListMeta struct {
-	Page    int  `json:"page"`
-	Limit   int  `json:"limit"`
-	Count   *int `json:"count,omitempty"`
-	HasNext bool `json:"hasnext"`
-}
-
-// ListPage is a paged list response.
-type ListPage[T any] struct {
-	Data []T      `json:"data"`
-	Meta ListMeta `json:"meta"`
-}
-
-func listPage[T, U any](p service.Page[T], conv func(*T) U) ListPage[U] {
-	out := ListPage[U]{Data: make([]U, len(p.Items)), Meta: ListMeta{Page: p.Page, Limit: p.Limit, HasNext: p.HasNext}}
-	if p.HasCount {
-		n := p.Count
-		out.Meta.Count = &n
-	}
-	for i := range p.Items {
-		out.Data[i] = conv(&p.Items[i])
-	}
-	return out
-}
-
 // Limit is a configured maximum: a number, or "infinity" when unlimited
 // (0), as EMQX renders subscriptions_max.
 type Limit int
@@ -251,7 +224,7 @@ func (a *API) clientRoutes() []route {
 	const tag = "Clients"
 	return []route{
 		{method: http.MethodGet, path: "/clients", tag: tag, summary: "List clients",
-			query: &ClientsQuery{}, resp: &ListPage[ClientInfo]{}, h: a.listClients},
+			query: &ClientsQuery{}, resp: &PagedList[ClientInfo]{}, h: a.listClients},
 		{method: http.MethodPost, path: "/clients/kickout/bulk", tag: tag, summary: "Kick out a batch of client by client IDs",
 			body: &[]string{}, status: http.StatusNoContent, h: a.kickClients},
 		{method: http.MethodGet, path: "/sessions_count", tag: tag, summary: "Get the total number of sessions in the cluster.",
@@ -298,11 +271,11 @@ func (a *API) listClients(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	page := listPage(p, clientInfo)
+	page := pagedList(p, clientInfo)
 	if fields == nil {
 		return api.WriteJSON(w, http.StatusOK, page)
 	}
-	return api.WriteJSON(w, http.StatusOK, ListPage[map[string]json.RawMessage]{Data: project(page.Data, fields), Meta: page.Meta})
+	return api.WriteJSON(w, http.StatusOK, PagedList[map[string]json.RawMessage]{Data: project(page.Data, fields), Meta: page.Meta})
 }
 
 // parseFields reads fields= ("all" or a comma list of client fields); nil

@@ -54,7 +54,7 @@ type SubscriptionsQuery struct {
 func (a *API) subscriptionRoutes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/subscriptions", tag: "Subscriptions", summary: "List subscriptions",
-			query: &SubscriptionsQuery{}, resp: &ListPage[SubscriptionInfo]{}, h: a.listSubscriptions},
+			query: &SubscriptionsQuery{}, resp: &PagedList[SubscriptionInfo]{}, h: a.listSubscriptions},
 	}
 }
 
@@ -78,7 +78,7 @@ func (a *API) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return api.WriteJSON(w, http.StatusOK, listPage(p, subscriptionInfo))
+	return api.WriteJSON(w, http.StatusOK, pagedList(p, subscriptionInfo))
 }
 
 func (a *API) clientSubscriptions(w http.ResponseWriter, r *http.Request) error {

@@ -29,7 +29,7 @@ func (a *API) topicRoutes() []route {
 	const tag = "Topics"
 	return []route{
 		{method: http.MethodGet, path: "/topics", tag: tag, summary: "Topics list",
-			query: &TopicsQuery{}, resp: &ListPage[TopicInfo]{}, h: a.listTopics},
+			query: &TopicsQuery{}, resp: &PagedList[TopicInfo]{}, h: a.listTopics},
 		{method: http.MethodGet, path: "/topics/{topic}", tag: tag, summary: "Lookup topic info by name",
 			resp: &[]TopicInfo{}, h: a.getTopic},
 	}
@@ -45,7 +45,7 @@ func (a *API) listTopics(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return api.WriteJSON(w, http.StatusOK, listPage(p, topicInfo))
+	return api.WriteJSON(w, http.StatusOK, pagedList(p, topicInfo))
 }
 
 func (a *API) getTopic(w http.ResponseWriter, r *http.Request) error {
