@@ -10,6 +10,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // Limit is a configured maximum: a number, or "infinity" when unlimited
@@ -22,6 +23,16 @@ func (l Limit) MarshalJSON() ([]byte, error) {
 		return []byte(`"infinity"`), nil
 	}
 	return strconv.AppendInt(nil, int64(l), 10), nil
+}
+
+// JSONSchema documents Limit as an integer or "infinity".
+func (Limit) JSONSchema() (jsonschema.Schema, error) {
+	var n, inf, out jsonschema.Schema
+	n.AddType(jsonschema.Integer)
+	inf.AddType(jsonschema.String)
+	inf.WithEnum("infinity")
+	out.WithOneOf(n.ToSchemaOrBool(), inf.ToSchemaOrBool())
+	return out, nil
 }
 
 // ClientInfo is EMQX's client record (section 4 of the spec): the 48
