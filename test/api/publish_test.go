@@ -135,3 +135,28 @@ func TestPublishBulk(t *testing.T) {
 	}
 	sub.Expect(t, "bulk/6", "i") // not bulk/5
 }
+
+// TestPublishWithPublisherKey publishes with an API key of role publisher,
+// which may publish and nothing else.
+func TestPublishWithPublisherKey(t *testing.T) {
+	s := testutil.RunServer(t)
+	admin, ctx := s.API(t), context.Background()
+	role := "publisher"
+	k, err := admin.CreateAPIKey(ctx, client.APIKeyRequest{Name: "pb-key", Role: &role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := client.New(s.APIURL(), client.WithAPIKey(k.APIKey, k.APISecret))
+	sub := clV5(t, s.TCP(), "pbk-sub", "", true, 0)
+	sub.SubscribeOK(t, "key/#", 0)
+	if _, status, err := pub.Publish(ctx, client.PublishMessage{Topic: "key/1", Payload: "by key"}); err != nil || status != http.StatusOK {
+		t.Fatalf("publisher publish: %d %v", status, err)
+	}
+	sub.Expect(t, "key/1", "by key")
+	if _, status, err := pub.PublishBulk(ctx, []client.PublishMessage{{Topic: "key/2", Payload: "bulk"}}); err != nil || status != http.StatusOK {
+		t.Fatalf("publisher bulk: %d %v", status, err)
+	}
+	sub.Expect(t, "key/2", "bulk")
+	_, err = pub.ListClients(ctx, client.ClientsQuery{})
+	clAPIError(t, err, http.StatusForbidden, "UNAUTHORIZED_ROLE")
+}
