@@ -254,23 +254,40 @@ type AuthzCacheEntry struct {
 	Updated time.Time
 }
 
-// AuthzCache returns a client's cached authorization decisions.
-//
-// The broker does not expose its per-client authorization cache yet
-// (broker.AuthzCache is pending); until it does, the cache of an existing
-// client reads as empty, which is what EMQX shows with the cache disabled.
+// AuthzCache returns a client's cached authorization decisions (an empty
+// list when the authorizer keeps no cache), or ErrNotFound
+// (CLIENTID_NOT_FOUND).
 func (s *Service) AuthzCache(ctx context.Context, clientID string) ([]AuthzCacheEntry, error) {
-	if _, err := s.ownerOf(clientID); err != nil {
+	n, err := s.ownerOf(clientID)
+	if err != nil {
 		return nil, err
 	}
-	return []AuthzCacheEntry{}, nil
+	es, err := n.b.AuthzCache(clientID)
+	if err != nil {
+		return nil, notFoundAs(clientID, err)
+	}
+	out := make([]AuthzCacheEntry, len(es))
+	for i, e := range es {
+		out[i] = AuthzCacheEntry{Access: e.Action, Result: "deny", Topic: e.Topic, Updated: e.UpdatedAt}
+		if e.Allowed {
+			out[i].Result = "allow"
+		}
+	}
+	return out, nil
 }
 
-// ClearAuthzCache drops a client's cached authorization decisions (see
-// AuthzCache: a no-op for an existing client until the broker exposes it).
+// ClearAuthzCache drops a client's cached authorization decisions, or
+// returns ErrNotFound (CLIENTID_NOT_FOUND).
 func (s *Service) ClearAuthzCache(ctx context.Context, clientID string) error {
-	_, err := s.ownerOf(clientID)
-	return err
+	n, err := s.ownerOf(clientID)
+	if err != nil {
+		return err
+	}
+	if err := n.b.ClearAuthzCache(clientID); err != nil {
+		return notFoundAs(clientID, err)
+	}
+	s.log.Info("authorization cache cleared", "clientid", clientID)
+	return nil
 }
 
 // MessageKind picks a session's queue in ClientMessages.

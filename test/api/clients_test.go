@@ -16,6 +16,7 @@ import (
 
 	"github.com/eclipse/paho.golang/paho"
 	mqtt3 "github.com/eclipse/paho.mqtt.golang"
+	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/mqtt/packet"
 	"github.com/herald-mqtt/herald/internal/testutil"
 	"github.com/herald-mqtt/herald/pkg/client"
@@ -365,15 +366,32 @@ func TestClientsPagination(t *testing.T) {
 }
 
 func TestClientsAuthzCache(t *testing.T) {
-	s := testutil.RunServer(t)
+	s := testutil.RunServer(t, func(c *config.Config) {
+		c.Authorization.Rules = []config.Rule{{Permission: "allow", Action: "publish", Topics: []string{"authz/#"}}}
+	})
 	c, ctx := s.API(t), context.Background()
-	clV5(t, s.TCP(), "cl-authz", "", true, 0)
+	v := clV5(t, s.TCP(), "cl-authz", "", true, 0)
 	es, err := c.AuthzCache(ctx, "cl-authz")
-	if err != nil || es == nil {
-		t.Fatalf("authz cache %v %v", es, err)
+	if err != nil || es == nil || len(es) != 0 {
+		t.Fatalf("authz cache before any check: %v %v", es, err)
 	}
+	if rc := v.PublishRC(t, "authz/x", "p"); rc >= 0x80 {
+		t.Fatalf("PUBACK %#x", rc)
+	}
+	es, err = c.AuthzCache(ctx, "cl-authz")
+	if err != nil || len(es) != 1 || es[0].Access != "publish" || es[0].Result != "allow" || es[0].Topic != "authz/x" || es[0].UpdatedTime == 0 {
+		t.Fatalf("authz cache after a publish: %+v %v", es, err)
+	}
+	status, body := clRaw(t, s, http.MethodGet, "/clients/cl-authz/authorization/cache", nil, nil)
+	if status != http.StatusOK {
+		t.Fatalf("%d %s", status, body)
+	}
+	testutil.GoldenShape(t, "clients_authz_cache.json", body)
 	if err := c.ClearAuthzCache(ctx, "cl-authz"); err != nil {
 		t.Fatal(err)
+	}
+	if es, err = c.AuthzCache(ctx, "cl-authz"); err != nil || len(es) != 0 {
+		t.Fatalf("authz cache after DELETE: %+v %v", es, err)
 	}
 	_, err = c.AuthzCache(ctx, "nope")
 	clAPIError(t, err, http.StatusNotFound, "CLIENTID_NOT_FOUND")
