@@ -367,7 +367,7 @@ func TestClientsPagination(t *testing.T) {
 
 func TestClientsAuthzCache(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) {
-		c.Authorization.Rules = []config.Rule{{Permission: "allow", Action: "publish", Topics: []string{"authz/#"}}}
+		c.Authorization.Rules = []config.Rule{{Permission: "allow", Who: "all", Action: "publish", Topics: []string{"authz/#"}}}
 	})
 	c, ctx := s.API(t), context.Background()
 	v := clV5(t, s.TCP(), "cl-authz", "", true, 0)
