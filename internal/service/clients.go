@@ -148,6 +148,10 @@ func inRange(t, from, to time.Time) bool {
 // match q, sorted by client id (EMQX walks its channel table, an ordered
 // set keyed by client id, in the same order). A substring filter
 // (like_clientid, like_username) leaves the page uncounted, as EMQX.
+//
+// The scan keeps only the ids of the matches; the page's sessions are then
+// read again, so a session that ended (or stopped matching) in between is
+// left out of the page rather than shown stale.
 func (s *Service) ListClients(ctx context.Context, q ClientQuery) (Page[Client], error) {
 	if err := q.validate(); err != nil {
 		return Page[Client]{}, err
@@ -156,30 +160,35 @@ func (s *Service) ListClients(ctx context.Context, q ClientQuery) (Page[Client],
 	if err != nil {
 		return Page[Client]{}, err
 	}
-	// Copy the matches into one slice (one allocation, not one per
-	// session) and sort their indexes.
-	var snaps []broker.ClientSnapshot
+	type key struct {
+		id string
+		n  *node
+	}
+	hint := 0
+	for _, n := range nodes {
+		hint += int(n.b.Stats().Sessions.Value())
+	}
+	keys := make([]key, 0, hint)
 	for _, n := range nodes {
 		n.b.Clients(func(c *broker.ClientSnapshot) bool {
 			if q.match(c) {
-				snaps = append(snaps, *c)
+				keys = append(keys, key{c.ClientID, n})
 			}
 			return true
 		})
 	}
-	idx := make([]int32, len(snaps))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		x, y := &snaps[a], &snaps[b]
-		return cmp.Or(strings.Compare(x.ClientID, y.ClientID), strings.Compare(x.Node, y.Node))
+	slices.SortFunc(keys, func(a, b key) int {
+		return cmp.Or(strings.Compare(a.id, b.id), strings.Compare(a.n.name, b.n.name))
 	})
-	p := paginate(idx, q.PageQuery, !q.fuzzy())
+	p := paginate(keys, q.PageQuery, !q.fuzzy())
 	out := Page[Client]{Page: p.Page, Limit: p.Limit, Count: p.Count, HasCount: p.HasCount, HasNext: p.HasNext,
-		Items: make([]Client, len(p.Items))}
-	for i, j := range p.Items {
-		out.Items[i] = clientOf(&snaps[j])
+		Items: make([]Client, 0, len(p.Items))}
+	for _, k := range p.Items {
+		c, err := k.n.b.Client(k.id)
+		if err != nil || !q.match(&c) {
+			continue
+		}
+		out.Items = append(out.Items, clientOf(&c))
 	}
 	return out, nil
 }
