@@ -28,7 +28,7 @@ type ClientQuery struct {
 	ClientIDs    []string // exact, any of
 	Usernames    []string // exact, any of
 	IPAddress    netip.Addr
-	ConnState    string // connected | idle | disconnected; idle matches nothing (see doc.go)
+	ConnState    string // connected | idle | disconnected; idle matches nothing (see match)
 	CleanStart   *bool
 	ProtoVer     int // 3, 4 or 5
 	LikeClientID string
