@@ -52,7 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // serve runs a node until SIGINT or SIGTERM.
 func serve(cfg config.Config, stderr io.Writer) int {
-	log := newLogger(cfg.Log, stderr)
+	level := new(slog.LevelVar)
+	log := newLogger(cfg.Log, level, stderr)
 	startPprof(cfg.Node.PprofBind, log)
 	gctune.SetHeapFloor(uint64(cfg.Node.GCHeapFloor))
 	srv, err := server.New(cfg, log)
@@ -60,6 +61,7 @@ func serve(cfg config.Config, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "herald:", err)
 		return 2
 	}
+	srv.SetLogLevel(level) // log.level changes through the API apply at once
 	if err := srv.Start(); err != nil {
 		log.Error("start failed", "err", err)
 		return 1
@@ -77,17 +79,11 @@ func serve(cfg config.Config, stderr io.Writer) int {
 	return 0
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
-	var lvl slog.Level
-	switch c.Level {
-	case "debug":
-		lvl = slog.LevelDebug
-	case "warning":
-		lvl = slog.LevelWarn
-	case "error":
-		lvl = slog.LevelError
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
+// newLogger builds the node's logger; level holds its level, set here
+// from c and changed later by the server.
+func newLogger(c config.Log, level *slog.LevelVar, w io.Writer) *slog.Logger {
+	level.Set(server.LogLevel(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

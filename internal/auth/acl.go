@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/herald-mqtt/herald/internal/broker"
 )
@@ -122,7 +123,7 @@ func (a *ACL) cached(set *ruleSet, c *broker.ClientInfo, action broker.Action, t
 	allow := set.eval(c, action, topic, qos, retain)
 	slot.Store(&cacheEntry{
 		client: c, topic: strings.Clone(topic), gen: set.gen,
-		action: action, qos: qos, retain: retain, allow: allow,
+		action: action, qos: qos, retain: retain, allow: allow, at: time.Now().UnixNano(),
 	})
 	return allow
 }

@@ -27,6 +27,7 @@ type cacheEntry struct {
 	qos    byte
 	retain bool
 	allow  bool
+	at     int64 // unix ns when the decision was made (for the management API)
 }
 
 // newResultCache returns a cache of at least size slots (0: default), or nil
@@ -55,4 +56,25 @@ func (rc *resultCache) slot(c *broker.ClientInfo, action broker.Action, topic st
 
 func (e *cacheEntry) is(gen uint64, c *broker.ClientInfo, action broker.Action, topic string, qos byte, retain bool) bool {
 	return e.gen == gen && e.client == c && e.action == action && e.qos == qos && e.retain == retain && e.topic == topic
+}
+
+// forClient calls fn for every entry of a client id (by ClientInfo.ClientID)
+// cached under generation gen. The cache is one table for all clients, so
+// this scans every slot: meant for the management API, not a hot path.
+func (rc *resultCache) forClient(clientID string, gen uint64, fn func(e *cacheEntry)) {
+	for i := range rc.slots {
+		if e := rc.slots[i].Load(); e != nil && e.gen == gen && e.client.ClientID == clientID {
+			fn(e)
+		}
+	}
+}
+
+// clearClient empties the slots holding entries of a client id (a slot
+// refilled meanwhile by another key is left alone).
+func (rc *resultCache) clearClient(clientID string) {
+	for i := range rc.slots {
+		if e := rc.slots[i].Load(); e != nil && e.client.ClientID == clientID {
+			rc.slots[i].CompareAndSwap(e, nil)
+		}
+	}
 }

@@ -19,7 +19,7 @@ const (
 // half of mqtt.max_mqueue_len when that is smaller, so backpressure starts
 // before the queue limit drops anything. They resume at half the mark.
 func (b *Broker) stallMark() int {
-	if l := b.cfg.MaxMqueueLen; l > 0 && l/2 < stallHigh {
+	if l := b.conf().MaxMqueueLen; l > 0 && l/2 < stallHigh {
 		return max(l/2, 1)
 	}
 	return stallHigh

@@ -42,7 +42,7 @@ func (localRegistry) Release(string)      {}
 
 // Owner reports this node for a client id with a session here.
 func (r localRegistry) Owner(clientID string) (string, bool) {
-	return r.b.cfg.NodeName, r.b.sessions.get(clientID) != nil
+	return r.b.conf().NodeName, r.b.sessions.get(clientID) != nil
 }
 
 // Options are what New needs besides the configuration.
@@ -58,14 +58,13 @@ type Options struct {
 // Broker is the MQTT broker core. Create it with New, call Start, hand it
 // connections with ServeConn, and stop it with Shutdown.
 type Broker struct {
-	cfg      Config
+	cfg      atomic.Pointer[liveConfig] // swapped whole by UpdateConfig; read with conf()
 	log      *slog.Logger
 	store    Store
 	authn    Authenticator
 	authz    Authorizer
 	fwd      Forwarder
 	registry SessionRegistry
-	strategy strategy
 
 	hooks    Hooks
 	metrics  Metrics
@@ -91,16 +90,16 @@ func New(cfg Config, opts Options) (*Broker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	st, _ := parseStrategy(cfg.SharedStrategy)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	b := &Broker{
-		cfg: cfg, log: log.With("component", "broker"), store: opts.Store, authn: opts.Authenticator,
-		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry, strategy: st,
+		log: log.With("component", "broker"), store: opts.Store, authn: opts.Authenticator,
+		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry,
 		sessions: newSessionTable(), stop: make(chan struct{}),
 	}
+	b.cfg.Store(newLiveConfig(cfg))
 	if b.registry == nil {
 		b.registry = localRegistry{b}
 	}
@@ -215,7 +214,7 @@ func (b *Broker) Publish(m *Message) int {
 		m.Created = time.Now().UnixNano()
 	}
 	if m.Node == "" {
-		m.Node = b.cfg.NodeName
+		m.Node = b.conf().NodeName
 	}
 	var w work
 	w.init(b)
@@ -231,7 +230,7 @@ func (b *Broker) Publish(m *Message) int {
 
 func (b *Broker) nextMsgID() uint64 { return b.msgID.Add(1) }
 
-func (b *Broker) maxPacketSize() int { return b.cfg.MaxPacketSize }
+func (b *Broker) maxPacketSize() int { return b.conf().MaxPacketSize }
 
 // Hooks returns the hook chain.
 func (b *Broker) Hooks() *Hooks { return &b.hooks }
@@ -243,7 +242,7 @@ func (b *Broker) Metrics() *Metrics { return &b.metrics }
 func (b *Broker) Stats() *Stats { return &b.stats }
 
 // Config returns the configuration in use.
-func (b *Broker) Config() Config { return b.cfg }
+func (b *Broker) Config() Config { return *b.conf() }
 
 // Uptime is the time since Start.
 func (b *Broker) Uptime() time.Duration { return time.Since(b.started) }

@@ -44,37 +44,45 @@ type client struct {
 	attachedTo atomic.Pointer[session]
 
 	// read side
-	rbuf      *[]byte
-	rlen      int
-	readFn    func(fd uintptr) bool
-	waitFn    func(fd uintptr) bool
-	peek      [1]byte
-	writeFn   func(fd uintptr) bool
-	wbuf      []byte // the inline write in progress (flushing role held)
-	wn        int
-	werr      error
-	limit     int64 // unix ns: keep alive (or CONNECT) read deadline, 0 = none
-	dl        int64 // the read deadline set on the socket, 0 = none
-	bursting  bool  // a burst goroutine owns the read side (hotIdle applies)
-	stripe    uint32
-	rn        int
-	rerr      error
-	connected bool
-	version   byte
-	keepAlive time.Duration
-	aliasIn   map[uint16]string
-	w         *work // per-batch scratch: pooled, held only while input is processed
-	limiter   *rate.Limiter
-	auth      *authExchange // v5 enhanced authentication in progress
-	reauth    *authExchange // the method and state for re-authentication
-	normal    bool          // a DISCONNECT 0x00 was received: no will
-	assigned  bool          // the server assigned the client id
+	rbuf       *[]byte
+	rlen       int
+	readFn     func(fd uintptr) bool
+	waitFn     func(fd uintptr) bool
+	peek       [1]byte
+	writeFn    func(fd uintptr) bool
+	wbuf       []byte // the inline write in progress (flushing role held)
+	wn         int
+	werr       error
+	limit      int64 // unix ns: keep alive (or CONNECT) read deadline, 0 = none
+	dl         int64 // the read deadline set on the socket, 0 = none
+	bursting   bool  // a burst goroutine owns the read side (hotIdle applies)
+	stripe     uint32
+	rn         int
+	rerr       error
+	connected  bool
+	version    byte
+	keepAlive  time.Duration
+	aliasIn    map[uint16]string
+	w          *work // per-batch scratch: pooled, held only while input is processed
+	limiter    *rate.Limiter
+	auth       *authExchange // v5 enhanced authentication in progress
+	reauth     *authExchange // the method and state for re-authentication
+	normal     bool          // a DISCONNECT 0x00 was received: no will
+	assigned   bool          // the server assigned the client id
+	cleanStart bool          // the CONNECT's Clean Start (Clean Session) flag
 
 	// the peer's limits, fixed at CONNECT
 	maxOut      int    // client's Maximum Packet Size, 0 = none
 	recvMax     int    // client's Receive Maximum combined with mqtt.max_inflight
 	aliasMax    uint16 // client's Topic Alias Maximum
 	problemInfo bool   // Request Problem Information
+
+	// our limits as CONNACK states them, fixed at CONNECT (UpdateConfig
+	// applies to later connections; mqtt.max_packet_size alone is live)
+	maxQoS     byte   // mqtt.max_qos_allowed
+	retainOK   bool   // mqtt.retain_available
+	aliasInMax uint16 // mqtt.max_topic_alias
+	ourRecvMax int    // mqtt.max_inflight: our Receive Maximum
 
 	// outbound, guarded by sess.mu
 	outp     *[]byte // pooled backing of out
@@ -84,6 +92,8 @@ type client struct {
 	aliasOut map[string]uint16
 	drops    int
 	held     ring[*ackGroup]
+
+	ctr connCounters // per-connection traffic counters (see counters.go)
 
 	closeOnce sync.Once
 	closed    atomic.Bool // set by closeConn
@@ -189,6 +199,7 @@ func (c *client) compact(off, need int) {
 // handle dispatches one packet.
 func (c *client) handle(fh packet.FixedHeader, body []byte) error {
 	c.w.tally.inc(MPacketsReceived)
+	c.ctr.inc(rdRecvPkt)
 	if !c.connected {
 		return c.handleHandshake(fh, body)
 	}
@@ -220,6 +231,7 @@ func (c *client) handle(fh packet.FixedHeader, body []byte) error {
 // sessions) and start the flushers of the clients this batch wrote to.
 func (c *client) endBatch() {
 	c.w.tally.flush(&c.b.metrics, c.w.stripe)
+	c.ctr.publish()
 	c.releaseResponses()
 	c.w.kickAll()
 	if s := c.w.stall; s != nil {

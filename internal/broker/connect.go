@@ -98,7 +98,7 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 // and assigns one to an empty id where the protocol allows it.
 func (c *client) checkClientID(p *packet.Connect) packet.ReasonCode {
 	id := c.info.ClientID
-	if len(id) > c.b.cfg.MaxClientIDLen {
+	if len(id) > c.b.conf().MaxClientIDLen {
 		return packet.ClientIdentifierNotValid
 	}
 	if id != "" {
@@ -143,10 +143,10 @@ func (c *client) applyPeerCert() {
 		}
 		return ""
 	}
-	if v := field(c.b.cfg.PeerCertAsUsername); v != "" {
+	if v := field(c.b.conf().PeerCertAsUsername); v != "" {
 		c.info.Username = v
 	}
-	if v := field(c.b.cfg.PeerCertAsClientID); v != "" {
+	if v := field(c.b.conf().PeerCertAsClientID); v != "" {
 		c.info.ClientID = v
 	}
 }
@@ -236,6 +236,7 @@ func (c *client) authStep(step AuthStep, err error) error {
 	}
 	if buf, err := a.Append(nil, packet.V5); err == nil {
 		c.writeDirect(buf)
+		c.ctr.inc(rdSendPkt)
 		c.b.metrics.Inc(MPacketsAuthSent)
 		c.b.metrics.Inc(MPacketsSent)
 	}
@@ -245,14 +246,16 @@ func (c *client) authStep(step AuthStep, err error) error {
 // finishConnect sets the connection up, opens or resumes the session and
 // sends CONNACK.
 func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
-	if lo, ok := c.b.cfg.Listeners[c.meta.Listener]; ok {
+	if lo, ok := c.b.conf().Listeners[c.meta.Listener]; ok {
 		c.info.Mountpoint = lo.Mountpoint // before the will, whose topic it prefixes
 	}
+	c.fixLimits()
 	will, rc := c.buildWill(p)
 	if rc != packet.Success {
 		return c.refuse(rc, errors.New("will rejected"))
 	}
 	c.setLimits(p)
+	c.cleanStart = p.CleanStart
 	expiry := c.sessionExpiry(p)
 	ack := c.connackFor(p, expiry, authData)
 	c.b.openSession(c, p.CleanStart, expiry, will, ack, c.info.Username)
@@ -261,8 +264,8 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 		c.auth = nil
 	}
 	c.armDeadline() // the CONNECT deadline gives way to keep alive (none for 0)
-	if c.b.cfg.MaxPublishRate > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(c.b.cfg.MaxPublishRate), max(c.b.cfg.PublishBurst, 1))
+	if c.b.conf().MaxPublishRate > 0 {
+		c.limiter = rate.NewLimiter(rate.Limit(c.b.conf().MaxPublishRate), max(c.b.conf().PublishBurst, 1))
 	}
 	c.b.metrics.Inc(MClientConnected)
 	c.b.stats.Connections.Add(1)
@@ -273,14 +276,21 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 	return nil
 }
 
+// fixLimits takes the broker's limits the CONNACK states from the
+// configuration in use; they hold for the life of the connection.
+func (c *client) fixLimits() {
+	cfg := c.b.conf()
+	c.maxQoS, c.retainOK, c.aliasInMax, c.ourRecvMax = cfg.MaxQoS, cfg.RetainAvailable, cfg.MaxTopicAlias, cfg.MaxInflight
+}
+
 // setLimits records the client's limits and keep alive.
 func (c *client) setLimits(p *packet.Connect) {
 	ka := p.KeepAlive
-	if c.version == packet.V5 && c.b.cfg.ServerKeepAlive > 0 {
-		ka = c.b.cfg.ServerKeepAlive // [MQTT-3.2.2-21]
+	if c.version == packet.V5 && c.b.conf().ServerKeepAlive > 0 {
+		ka = c.b.conf().ServerKeepAlive // [MQTT-3.2.2-21]
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
-	c.recvMax = c.b.cfg.MaxInflight
+	c.recvMax = c.ourRecvMax
 	c.problemInfo = true
 	if c.version != packet.V5 {
 		return
@@ -307,7 +317,7 @@ func (c *client) sessionExpiry(p *packet.Connect) uint32 {
 	if p.CleanStart {
 		return 0
 	}
-	secs := c.b.cfg.SessionExpiry / time.Second
+	secs := c.b.conf().SessionExpiry / time.Second
 	if secs <= 0 || secs >= NeverExpire {
 		return NeverExpire
 	}
@@ -321,7 +331,7 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 	if c.version != packet.V5 {
 		return ack
 	}
-	cfg := &c.b.cfg
+	cfg := c.b.conf()
 	pr := &ack.Props
 	if c.assigned {
 		pr.AssignedClientID = []byte(c.info.ClientID) // [MQTT-3.2.2-16]
@@ -331,11 +341,11 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 		pr.ServerKeepAlive = cfg.ServerKeepAlive
 		pr.Set(packet.PropServerKeepAlive)
 	}
-	pr.ReceiveMaximum = uint16(cfg.MaxInflight)
+	pr.ReceiveMaximum = uint16(c.ourRecvMax)
 	pr.Set(packet.PropReceiveMaximum)
 	pr.MaximumPacketSize = uint32(cfg.MaxPacketSize)
 	pr.Set(packet.PropMaximumPacketSize)
-	pr.TopicAliasMaximum = cfg.MaxTopicAlias
+	pr.TopicAliasMaximum = c.aliasInMax
 	pr.Set(packet.PropTopicAliasMaximum)
 	setFlag := func(ok bool, id packet.PropID, dst *byte) {
 		if !ok {
@@ -343,11 +353,11 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 			pr.Set(id)
 		}
 	}
-	setFlag(cfg.RetainAvailable, packet.PropRetainAvailable, &pr.RetainAvailable)
+	setFlag(c.retainOK, packet.PropRetainAvailable, &pr.RetainAvailable)
 	setFlag(cfg.WildcardSubs, packet.PropWildcardSubAvailable, &pr.WildcardSubAvailable)
 	setFlag(cfg.SharedSubs, packet.PropSharedSubAvailable, &pr.SharedSubAvailable)
-	if cfg.MaxQoS < 2 {
-		pr.MaximumQoS = cfg.MaxQoS
+	if c.maxQoS < 2 {
+		pr.MaximumQoS = c.maxQoS
 		pr.Set(packet.PropMaximumQoS)
 	}
 	if p.Props.RequestResponseInfo == 1 && cfg.ResponseInformation != "" {
@@ -373,10 +383,10 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 	if err := topic.ValidateName(p.WillTopic); err != nil {
 		return nil, packet.TopicNameInvalid
 	}
-	if p.WillQoS > c.b.cfg.MaxQoS {
+	if p.WillQoS > c.maxQoS {
 		return nil, packet.QoSNotSupported // [MQTT-3.2.2-12]
 	}
-	if p.WillRetain && !c.b.cfg.RetainAvailable {
+	if p.WillRetain && !c.retainOK {
 		return nil, packet.RetainNotSupported // [MQTT-3.2.2-13]
 	}
 	tp := c.info.Mountpoint + p.WillTopic
@@ -385,7 +395,7 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 		return nil, packet.Success
 	}
 	m := &Message{Topic: tp, Payload: append([]byte(nil), p.WillPayload...), QoS: p.WillQoS,
-		Retain: p.WillRetain, From: c.info.ClientID, Node: c.b.cfg.NodeName}
+		Retain: p.WillRetain, From: c.info.ClientID, FromUser: c.info.Username, Node: c.b.conf().NodeName}
 	if !p.WillProps.Empty() {
 		pr := p.WillProps.Clone()
 		pr.Clear(packet.PropWillDelay)

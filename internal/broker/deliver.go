@@ -17,6 +17,7 @@ type inbound struct {
 	expiry int64 // unix ns, 0 = never
 	now    int64
 	from   string // publisher client id
+	user   string // publisher username
 	msg    *Message
 	b      *Broker
 }
@@ -28,7 +29,8 @@ func (in *inbound) message() *Message {
 	}
 	m := &Message{
 		ID: in.b.nextMsgID(), Topic: string(in.tmpl.Topic), Payload: append([]byte(nil), in.tmpl.Payload...),
-		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.cfg.NodeName,
+		QoS: in.qos, Retain: in.retain, Created: in.now, Expiry: in.expiry, From: in.from, Node: in.b.conf().NodeName,
+		FromUser: in.user,
 	}
 	if !in.tmpl.Props.Empty() {
 		p := in.tmpl.Props.Clone()
@@ -40,7 +42,7 @@ func (in *inbound) message() *Message {
 
 // fromMessage prepares in to route an existing message.
 func (in *inbound) fromMessage(b *Broker, m *Message) {
-	*in = inbound{qos: m.QoS, retain: m.Retain, expiry: m.Expiry, now: time.Now().UnixNano(), from: m.From, msg: m, b: b}
+	*in = inbound{qos: m.QoS, retain: m.Retain, expiry: m.Expiry, now: time.Now().UnixNano(), from: m.From, user: m.FromUser, msg: m, b: b}
 	fillTemplate(&in.tmpl, m)
 }
 
@@ -81,6 +83,7 @@ func (c *client) writePublish(w *work, t *packet.Publish, expiry int64, qos byte
 	}
 	size := p.Size(c.version)
 	if c.maxOut > 0 && size > c.maxOut {
+		c.ctr.out.drop(DropTooLarge)
 		w.tally.inc(MDeliveryDroppedTooLarge)
 		w.tally.inc(MDeliveryDropped)
 		return false
@@ -117,6 +120,7 @@ func (c *client) outAlias(topic []byte) (uint16, bool) {
 }
 
 func (c *client) countSent(w *work, qos byte) {
+	c.ctr.out.sent(qos)
 	t := &w.tally
 	t.inc(MPacketsSent)
 	t.inc(MPacketsPublishSent)
@@ -135,7 +139,7 @@ func (c *client) writeEntry(w *work, e *QueueEntry, dup bool, now int64) bool {
 // deliver hands one matched message to s.
 func (s *session) deliver(w *work, in *inbound, mt *match) {
 	qos := min(in.qos, mt.o.qos)
-	if s.b.cfg.UpgradeQoS {
+	if s.b.conf().UpgradeQoS {
 		qos = max(in.qos, mt.o.qos)
 	}
 	retain := in.retain && mt.o.rap // [MQTT-3.3.1-12, 3.3.1-13]
@@ -153,7 +157,7 @@ func (s *session) deliver(w *work, in *inbound, mt *match) {
 		s.deliverQoS0(w, in, retain, ids)
 		return
 	}
-	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), QoS: qos, RetainFlag: retain}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), QoS: qos, RetainFlag: retain, queuedAt: in.now}
 	if len(ids) > 0 {
 		e.SubIDs = append([]uint32(nil), ids...)
 	}
@@ -178,7 +182,7 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		if c.closing {
 			return
 		}
-		if c.pending() >= s.b.cfg.MaxOutboundBytes {
+		if c.pending() >= s.b.conf().MaxOutboundBytes {
 			c.slowConsumer(w)
 			s.b.dropHook(s.id, in, DropSlowConsumer)
 			return
@@ -190,10 +194,10 @@ func (s *session) deliverQoS0(w *work, in *inbound, retain bool, ids []uint32) {
 		}
 		return
 	}
-	if s.conn == nil && (!s.persistent() || !s.b.cfg.MqueueStoreQoS0) {
+	if s.conn == nil && (!s.persistent() || !s.b.conf().MqueueStoreQoS0) {
 		return
 	}
-	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain}
+	e := &QueueEntry{Seq: s.nextSeq, Msg: in.message(), RetainFlag: retain, queuedAt: in.now}
 	if len(ids) > 0 {
 		e.SubIDs = append([]uint32(nil), ids...)
 	}
@@ -224,8 +228,9 @@ func (s *session) wrote(e *QueueEntry, ok bool) {
 func (c *client) slowConsumer(w *work) {
 	w.tally.inc(MDeliveryDroppedQoS0Msg)
 	w.tally.inc(MDeliveryDropped)
+	c.ctr.out.drop(DropSlowConsumer)
 	c.drops++
-	cfg := &c.b.cfg
+	cfg := c.b.conf()
 	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
 		w.tally.inc(MOverloadSlowConsumerDisconnect)
 		c.b.log.Warn("disconnecting slow consumer", "client", c.info.ClientID, "pending_bytes", c.pending(), "drops", c.drops)
@@ -277,7 +282,7 @@ func (s *session) unstore(e *QueueEntry) {
 // enqueue appends e to the session queue, applying max_mqueue_len: a QoS 0
 // message is dropped first, else the oldest. Lock held.
 func (s *session) enqueue(w *work, e *QueueEntry) {
-	if limit := s.b.cfg.MaxMqueueLen; limit > 0 && s.queue.Len() >= limit {
+	if limit := s.b.conf().MaxMqueueLen; limit > 0 && s.queue.Len() >= limit {
 		if !s.dropForRoom(w, e) {
 			return
 		}
@@ -315,6 +320,12 @@ func (s *session) dropForRoom(w *work, e *QueueEntry) bool {
 }
 
 func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
+	if why == DropQueueFull {
+		s.qdropped++
+	}
+	if c := s.conn; c != nil {
+		c.ctr.out.drop(why)
+	}
 	if w != nil {
 		w.tally.inc(MDeliveryDropped)
 		if why == DropQueueFull {
@@ -411,7 +422,7 @@ func (s *session) resendOlder(w *work, c *client, now, before int64) {
 // after mqtt.retry_interval, as EMQX does. MQTT 5 forbids resending except on
 // reconnect [MQTT-4.4.0-2], so v5 clients are left alone.
 func (b *Broker) retryLoop() {
-	iv := b.cfg.RetryInterval
+	iv := b.conf().RetryInterval
 	if iv <= 0 {
 		return
 	}

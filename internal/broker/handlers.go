@@ -149,33 +149,35 @@ func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
 // its Retain Handling says [MQTT-3.3.1-9, 3.3.1-10, 3.3.1-11], with its
 // Subscription Identifier [MQTT-3.3.4-3]; shared subscriptions get none.
 func (c *client) retainedOnSubscribe(sub *packet.Subscription, rc packet.ReasonCode, fresh bool, subID uint32) {
-	if rc.IsError() || sub.RetainHandling == 2 || (sub.RetainHandling == 1 && !fresh) {
+	if rc.IsError() {
+		return
+	}
+	c.sess.retainedOnSubscribe(c.w, c.info.Mountpoint, sub, byte(rc), fresh, subID)
+}
+
+// retainedOnSubscribe sends the retained messages of a subscription granted
+// with qos to s (see client.retainedOnSubscribe). Lock not held.
+func (s *session) retainedOnSubscribe(w *work, mount string, sub *packet.Subscription, qos byte, fresh bool, subID uint32) {
+	if sub.RetainHandling == 2 || (sub.RetainHandling == 1 && !fresh) {
 		return
 	}
 	if strings.HasPrefix(sub.Filter, "$share/") || strings.HasPrefix(sub.Filter, "$queue/") {
 		return
 	}
-	o := subOpts{qos: byte(rc), rap: true, id: subID}
-	c.sess.sendRetained(c.w, c.info.Mountpoint+sub.Filter, o)
+	o := subOpts{qos: qos, rap: true, id: subID}
+	s.sendRetained(w, mount+sub.Filter, o)
 }
 
 // subscribeOne validates, authorizes and records one subscription. It returns
 // the SUBACK code and whether the subscription is new.
 func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.ReasonCode, bool, error) {
-	cfg := &c.b.cfg
-	group, real, shared, err := topic.ParseShare(sub.Filter)
-	if err == nil {
-		err = topic.ValidateFilter(real)
-	}
+	cfg := c.b.conf()
+	group, real, rc, why := checkSubscription(cfg, sub)
 	switch {
-	case err != nil || topic.Levels(real) > cfg.MaxTopicLevels:
-		return c.subFail(packet.TopicFilterInvalid), false, nil
-	case shared && sub.NoLocal:
-		return 0, false, protoErr("no local on a shared subscription") // [MQTT-3.8.3-4]
-	case shared && !cfg.SharedSubs:
-		return c.subFail(packet.SharedSubsNotSupported), false, nil
-	case !cfg.WildcardSubs && strings.ContainsAny(real, "+#"):
-		return c.subFail(packet.WildcardSubsNotSupported), false, nil
+	case rc == packet.ProtocolError:
+		return 0, false, protoErr(why) // [MQTT-3.8.3-4]
+	case rc != packet.Success:
+		return c.subFail(rc), false, nil
 	}
 	if !c.b.authorize(c.w, &c.info, ActionSubscribe, bytesOf(real), sub.QoS, false) {
 		c.w.tally.inc(MPacketsSubscribeAuthError)
@@ -184,18 +186,59 @@ func (c *client) subscribeOne(sub *packet.Subscription, subID uint32) (packet.Re
 		}
 		return c.subFail(packet.NotAuthorized), false, nil
 	}
-	rec := &SubscriptionRecord{Filter: sub.Filter, QoS: min(sub.QoS, cfg.MaxQoS), NoLocal: sub.NoLocal,
-		RetainAsPublished: sub.RetainAsPublished, RetainHandling: sub.RetainHandling, ID: subID}
-	if c.version != packet.V5 && cfg.IgnoreLoopDeliver {
-		rec.NoLocal = true
-	}
-	isNew, ok := c.sess.addSub(rec, cfg.MaxSubscriptions)
+	rec := subscriptionRecord(cfg, sub, subID, c.version)
+	isNew, ok := c.b.addSubscription(c.w, c.sess, c.info.Mountpoint, rec, group, real, cfg.MaxSubscriptions)
 	if !ok {
 		return c.subFail(packet.QuotaExceeded), false, nil
 	}
-	c.b.index(c.sess, c.info.Mountpoint+real, group, optsOf(rec), isNew)
-	c.w.tally.inc(MClientSubscribe)
 	return packet.ReasonCode(rec.QoS), isNew, nil
+}
+
+// checkSubscription validates one subscription of a SUBSCRIBE against the
+// topic rules and the broker's settings. It returns the share group ("" for
+// none) and the real filter, and Success or the reason code of a refusal
+// with why; ProtocolError means the SUBSCRIBE breaks the protocol.
+func checkSubscription(cfg *Config, sub *packet.Subscription) (group, real string, rc packet.ReasonCode, why string) {
+	group, real, shared, err := topic.ParseShare(sub.Filter)
+	if err == nil {
+		err = topic.ValidateFilter(real)
+	}
+	switch {
+	case err != nil:
+		return "", "", packet.TopicFilterInvalid, err.Error()
+	case topic.Levels(real) > cfg.MaxTopicLevels:
+		return "", "", packet.TopicFilterInvalid, "more levels than mqtt.max_topic_levels"
+	case shared && sub.NoLocal:
+		return "", "", packet.ProtocolError, "no local on a shared subscription"
+	case shared && !cfg.SharedSubs:
+		return "", "", packet.SharedSubsNotSupported, "shared subscriptions are disabled"
+	case !cfg.WildcardSubs && strings.ContainsAny(real, "+#"):
+		return "", "", packet.WildcardSubsNotSupported, "wildcard subscriptions are disabled"
+	}
+	return group, real, packet.Success, ""
+}
+
+// subscriptionRecord is the session record of a granted subscription.
+func subscriptionRecord(cfg *Config, sub *packet.Subscription, subID uint32, version byte) *SubscriptionRecord {
+	rec := &SubscriptionRecord{Filter: sub.Filter, QoS: min(sub.QoS, cfg.MaxQoS), NoLocal: sub.NoLocal,
+		RetainAsPublished: sub.RetainAsPublished, RetainHandling: sub.RetainHandling, ID: subID}
+	if version != packet.V5 && cfg.IgnoreLoopDeliver {
+		rec.NoLocal = true
+	}
+	return rec
+}
+
+// addSubscription records a validated subscription in s (persisted with a
+// durable session) and in the index under the mountpoint; ok is false when
+// the session has limit subscriptions already.
+func (b *Broker) addSubscription(w *work, s *session, mount string, rec *SubscriptionRecord, group, real string, limit int) (isNew, ok bool) {
+	isNew, ok = s.addSub(rec, limit)
+	if !ok {
+		return false, false
+	}
+	b.index(s, mount+real, group, optsOf(rec), isNew)
+	w.tally.inc(MClientSubscribe)
+	return isNew, true
 }
 
 // subFail maps a refusal to the protocol's SUBACK code (0x80 for v3).
@@ -256,11 +299,8 @@ func (c *client) handleUnsubscribe(fh packet.FixedHeader, body []byte) error {
 	ack := &packet.Unsuback{PacketID: p.PacketID}
 	for _, f := range p.Filters {
 		rc := packet.Success
-		if !c.sess.removeSub(c.w, f) {
+		if !c.b.removeSubscription(c.w, c.sess, c.info.Mountpoint, f) {
 			rc = packet.NoSubscriptionExisted
-		} else {
-			c.b.unindex(c.sess, mounted(c.info.Mountpoint, f))
-			c.w.tally.inc(MClientUnsubscribe)
 		}
 		ack.ReasonCodes = append(ack.ReasonCodes, rc)
 	}
@@ -268,6 +308,17 @@ func (c *client) handleUnsubscribe(fh packet.FixedHeader, body []byte) error {
 	c.w.tally.inc(MPacketsUnsubackSent)
 	c.w.tally.inc(MPacketsSent)
 	return nil
+}
+
+// removeSubscription removes one of s's subscriptions (filter as the client
+// sent it) from the session and the index; it reports whether s had it.
+func (b *Broker) removeSubscription(w *work, s *session, mount, filter string) bool {
+	if !s.removeSub(w, filter) {
+		return false
+	}
+	b.unindex(s, mounted(mount, filter))
+	w.tally.inc(MClientUnsubscribe)
+	return true
 }
 
 // mounted returns a filter with a listener mountpoint applied after any

@@ -105,6 +105,8 @@ func (s *session) attach(c *client, expiry uint32, will *Will, username string) 
 	c.w.self = s
 	c.attachedTo.Store(s)
 	s.discAt = 0
+	s.peer, s.listener, s.connAt, s.lastCtr = c.info.RemoteAddr, c.info.Listener, s.ackedAt, nil
+	s.keepalive, s.cleanStart = uint16(c.keepAlive/time.Second), c.cleanStart
 	s.version = c.version
 	s.username = username
 	s.mount = c.info.Mountpoint
@@ -134,6 +136,8 @@ func (s *session) detach() {
 	s.discAt = time.Now().UnixNano()
 	if c != nil {
 		c.aliasOut = nil
+		last := c.ctr.snapshot()
+		s.lastCtr = &last
 	}
 }
 

@@ -1,8 +1,12 @@
 package broker
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -81,60 +85,156 @@ type QueuedMessage struct {
 }
 
 // Clients calls fn with a snapshot of every session on this node until fn
-// returns false. The order is unspecified.
+// returns false. The order is unspecified. Each session's lock is held only
+// while it is copied, never while fn runs.
 func (b *Broker) Clients(fn func(*ClientSnapshot) bool) {
-	panic("not implemented")
+	cfg := b.conf()
+	b.sessions.each(func(s *session) bool {
+		var cs ClientSnapshot
+		if !s.snapshot(cfg, &cs) {
+			return true // ended while we looked
+		}
+		return fn(&cs)
+	})
 }
 
 // Client returns the snapshot of one session, or ErrNotFound.
 func (b *Broker) Client(clientID string) (ClientSnapshot, error) {
-	panic("not implemented")
+	var cs ClientSnapshot
+	s := b.sessions.get(clientID)
+	if s == nil || !s.snapshot(b.conf(), &cs) {
+		return ClientSnapshot{}, fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+	}
+	return cs, nil
+}
+
+// snapshot fills cs from the session and its connection; it reports false
+// for a session that has ended.
+func (s *session) snapshot(cfg *Config, cs *ClientSnapshot) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	*cs = ClientSnapshot{
+		ClientID: s.id, Username: s.username, Node: cfg.NodeName, Listener: s.listener,
+		Mountpoint: s.mount, Peer: s.peer, ProtoVer: s.version, Keepalive: s.keepalive,
+		CleanStart: s.cleanStart, Expiry: s.expiry, Persistent: s.persistent(), Connected: s.conn != nil,
+		CreatedAt: unixTime(s.created), ConnectedAt: unixTime(s.connAt), DisconnectedAt: unixTime(s.discAt),
+		InflightCnt: s.inflight.Len(), InflightMax: cfg.MaxInflight,
+		MqueueLen: s.queue.Len(), MqueueMax: cfg.MaxMqueueLen, MqueueDropped: s.qdropped,
+		AwaitingRelCnt: len(s.incoming), AwaitingRelMax: cfg.MaxAwaitingRel,
+		SubscriptionsCnt: len(s.subs), SubscriptionsMax: cfg.MaxSubscriptions,
+	}
+	// IsBridge stays false: the codec refuses the 3.1.1 bridge bit (protocol
+	// level 0x84), so no bridge connects.
+	if c := s.conn; c != nil {
+		cs.InflightMax = c.recvMax
+		cs.Counters = c.ctr.snapshot()
+	} else if s.lastCtr != nil {
+		cs.Counters = *s.lastCtr
+	}
+	return true
+}
+
+// unixTime converts unix ns to a time, 0 to the zero time.
+func unixTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // ClientSubscriptions returns a session's subscriptions sorted by filter,
 // or ErrNotFound.
 func (b *Broker) ClientSubscriptions(clientID string) ([]SubscriptionSnapshot, error) {
-	panic("not implemented")
+	s := b.sessions.get(clientID)
+	if s == nil {
+		return nil, fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+	}
+	list, ok := s.subscriptions()
+	if !ok {
+		return nil, fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+	}
+	slices.SortFunc(list, func(a, b SubscriptionSnapshot) int { return strings.Compare(a.Filter, b.Filter) })
+	return list, nil
 }
 
 // Subscriptions calls fn for every subscription on this node until fn
-// returns false.
+// returns false. Sessions come in no particular order; no lock is held
+// while fn runs.
 func (b *Broker) Subscriptions(fn func(*SubscriptionSnapshot) bool) {
-	panic("not implemented")
+	b.sessions.each(func(s *session) bool {
+		list, _ := s.subscriptions()
+		for i := range list {
+			if !fn(&list[i]) {
+				return false
+			}
+		}
+		return true
+	})
 }
 
-// SubscribeFor subscribes a session (connected or not) as if it had sent
-// SUBSCRIBE: retained messages are delivered per Retain Handling, the
-// subscription is persisted with the session. Filter is as a client would
-// send it (may start with $share/). It returns ErrNotFound for an unknown
-// client id and ErrBadFilter for an invalid filter.
-func (b *Broker) SubscribeFor(clientID string, subs []SubscriptionSnapshot) error {
-	panic("not implemented")
-}
-
-// UnsubscribeFor removes subscriptions of a session as UNSUBSCRIBE would.
-// Filters the session does not have are ignored. ErrNotFound for an
-// unknown client id.
-func (b *Broker) UnsubscribeFor(clientID string, filters []string) error {
-	panic("not implemented")
+// subscriptions copies the session's subscriptions (unsorted); ok is false
+// for a session that has ended. The records hold filters as the client sent
+// them: with their $share/ or $queue/ prefix, without the mountpoint.
+func (s *session) subscriptions() (list []SubscriptionSnapshot, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, false
+	}
+	list = make([]SubscriptionSnapshot, 0, len(s.subs))
+	for _, r := range s.subs {
+		list = append(list, SubscriptionSnapshot{ClientID: s.id, Filter: r.Filter, QoS: r.QoS, NoLocal: r.NoLocal,
+			RAP: r.RetainAsPublished, RH: r.RetainHandling, SubID: r.ID})
+	}
+	return list, true
 }
 
 // InflightMessages returns the messages sent to a session and not yet
-// acknowledged, oldest first, or ErrNotFound.
+// acknowledged (QoS 2 ones until PUBCOMP), oldest first, or ErrNotFound.
 func (b *Broker) InflightMessages(clientID string) ([]QueuedMessage, error) {
-	panic("not implemented")
+	return b.sessionMessages(clientID, func(s *session, add func(*QueueEntry)) { s.inflight.Each(add) })
 }
 
 // QueuedMessages returns the messages waiting in a session's queue,
 // oldest first, or ErrNotFound.
 func (b *Broker) QueuedMessages(clientID string) ([]QueuedMessage, error) {
-	panic("not implemented")
+	return b.sessionMessages(clientID, func(s *session, add func(*QueueEntry)) {
+		for i := 0; i < s.queue.Len(); i++ {
+			add(s.queue.At(i))
+		}
+	})
 }
 
-// UpdateConfig validates c and makes it the configuration in use. It takes
-// effect at once for new connections and for every limit the broker reads
-// per packet (mqtt.max_packet_size among them); settings fixed at CONNECT
-// (keep alive, receive maximum) apply to connections made after it.
-func (b *Broker) UpdateConfig(c Config) error {
-	panic("not implemented")
+// sessionMessages copies the entries walk visits, under the session lock.
+// Topics lose the session's mountpoint, as the client would receive them;
+// payloads are copied.
+func (b *Broker) sessionMessages(clientID string, walk func(*session, func(*QueueEntry))) ([]QueuedMessage, error) {
+	s := b.sessions.get(clientID)
+	if s == nil {
+		return nil, fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, fmt.Errorf("client %q: %w", clientID, ErrNotFound)
+	}
+	list := []QueuedMessage{}
+	walk(s, func(e *QueueEntry) { list = append(list, queuedMessage(e, s.mount)) })
+	return list, nil
+}
+
+func queuedMessage(e *QueueEntry, mount string) QueuedMessage {
+	m := e.Msg
+	q := QueuedMessage{
+		MsgID: m.ID, Topic: string(stripMount(bytesOf(m.Topic), mount)), QoS: e.QoS,
+		Payload: bytes.Clone(m.Payload), From: m.From, FromUser: m.FromUser,
+		PublishAt: unixTime(m.Created), InsertedAt: unixTime(e.queuedAt), PacketID: e.PacketID,
+	}
+	if q.InsertedAt.IsZero() {
+		q.InsertedAt = q.PublishAt // restored from the store: the queue time is not kept
+	}
+	return q
 }

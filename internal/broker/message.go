@@ -21,7 +21,10 @@ type Message struct {
 	Created int64  // unix nanoseconds when the broker received it
 	Expiry  int64  // unix nanoseconds after which it must not be delivered; 0 = never
 	From    string // client id of the publisher ("" for API or will with no owner)
-	Node    string // node that received it from the publisher
+	// FromUser is the publisher's username, for the management API; it is
+	// not persisted (a restored message has "").
+	FromUser string
+	Node     string // node that received it from the publisher
 }
 
 // Expired reports whether the message may no longer be delivered at now (unix ns).

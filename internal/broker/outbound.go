@@ -78,6 +78,7 @@ func (c *client) writePacket(w *work, pk packet.Packet) {
 		return
 	}
 	*c.outp = out
+	c.ctr.out.sendPkt++
 	c.wake(w)
 }
 
@@ -109,7 +110,7 @@ func (c *client) flushLoop() {
 		bp := c.outp
 		c.outp = nil
 		c.writing = len(*bp)
-		timeout := c.b.cfg.SendTimeout
+		timeout := c.b.conf().SendTimeout
 		if c.closing {
 			timeout = 0 // shutdown set a short deadline already
 		}
@@ -119,6 +120,7 @@ func (c *client) flushLoop() {
 		}
 		var n int
 		n, werr = c.nc.Write(*bp)
+		c.ctr.wrote(n)
 		wrote += n
 		bufpool.Put(bp)
 	}
@@ -154,6 +156,7 @@ func (c *client) flushNow() {
 	}
 	n, err := c.wn, c.werr
 	c.wbuf = nil
+	c.ctr.wrote(n)
 	c.b.metrics.add(0, MBytesSent, uint64(n))
 	if err != nil && err != syscall.EAGAIN {
 		bufpool.Put(bp)
@@ -196,10 +199,11 @@ func (c *client) rawWrite(fd uintptr) bool {
 // flushRest writes the remainder of a partial inline write (blocking), then
 // carries on as the flusher.
 func (c *client) flushRest(bp *[]byte, off int) {
-	if d := c.b.cfg.SendTimeout; d > 0 {
+	if d := c.b.conf().SendTimeout; d > 0 {
 		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
 	}
 	n, err := c.nc.Write((*bp)[off:])
+	c.ctr.wrote(n)
 	c.b.metrics.add(0, MBytesSent, uint64(n))
 	bufpool.Put(bp)
 	if err != nil {
@@ -236,7 +240,7 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 			d.Props.ReasonString = []byte(why)
 			d.Props.Set(packet.PropReasonString)
 		}
-		if ref := c.b.cfg.ServerReference; ref != "" && rc == packet.ServerShuttingDown {
+		if ref := c.b.conf().ServerReference; ref != "" && rc == packet.ServerShuttingDown {
 			d.ReasonCode = packet.UseAnotherServer
 			d.Props.ServerReference = []byte(ref)
 			d.Props.Set(packet.PropServerReference)
@@ -299,6 +303,7 @@ func (c *client) queueResponse(pk packet.Packet) {
 	out, err := pk.Append(c.w.resp, c.version)
 	if err == nil {
 		c.w.resp = out
+		c.ctr.inc(rdSendPkt)
 	}
 }
 
@@ -357,6 +362,7 @@ func (c *client) writeDirect(p []byte) {
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
 	n, _ := c.nc.Write(p)
+	c.ctr.wrote(n)
 	_ = c.nc.SetWriteDeadline(time.Time{})
 	c.b.metrics.Add(MBytesSent, uint64(n))
 }

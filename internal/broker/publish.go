@@ -23,10 +23,12 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	t.inc(MPacketsPublishReceived)
 	t.inc(MMessagesReceived)
 	t.inc(MMessagesQoS0Received + Metric(2*p.QoS))
-	if p.QoS > c.b.cfg.MaxQoS {
+	c.ctr.inc(rdRecvMsg)
+	c.ctr.inc(rdRecvQoS0 + int(p.QoS))
+	if p.QoS > c.maxQoS {
 		return reasonErr(packet.QoSNotSupported, "QoS above mqtt.max_qos_allowed") // [MQTT-3.2.2-11]
 	}
-	if p.Retain && !c.b.cfg.RetainAvailable {
+	if p.Retain && !c.retainOK {
 		return reasonErr(packet.RetainNotSupported, "retain not available") // [MQTT-3.2.2-14]
 	}
 	tp, err := c.resolveTopic(p)
@@ -53,8 +55,9 @@ func (c *client) handlePublish(fh packet.FixedHeader, body []byte) error {
 	} else {
 		t.inc(MPacketsPublishDropped)
 		t.inc(MMessagesDropped)
+		c.ctr.inc(rdRecvDropped)
 		c.dropRefused(tp, p, rc)
-		if rc == packet.NotAuthorized && c.b.cfg.AuthzDenyDisconnect {
+		if rc == packet.NotAuthorized && c.b.conf().AuthzDenyDisconnect {
 			return reasonErr(packet.NotAuthorized, "publish not authorized")
 		}
 		if p.QoS == 2 {
@@ -101,7 +104,7 @@ func (c *client) resolveTopic(p *packet.Publish) ([]byte, error) {
 	tp := p.Topic
 	if p.Props.Has(packet.PropTopicAlias) {
 		a := p.Props.TopicAlias
-		if a == 0 || a > c.b.cfg.MaxTopicAlias {
+		if a == 0 || a > c.aliasInMax {
 			return nil, reasonErr(packet.TopicAliasInvalid, "topic alias out of range") // [MQTT-3.3.2-9, 3.3.2-10]
 		}
 		if len(tp) > 0 {
@@ -127,10 +130,10 @@ func (c *client) resolveTopic(p *packet.Publish) ([]byte, error) {
 // checkPublish applies limits and authorization; the result is the reason
 // code for the acknowledgement (Success to route the message).
 func (c *client) checkPublish(tp []byte, p *packet.Publish) packet.ReasonCode {
-	if c.b.cfg.MaxTopicLevels > 0 && levelsOver(tp, c.b.cfg.MaxTopicLevels) {
+	if c.b.conf().MaxTopicLevels > 0 && levelsOver(tp, c.b.conf().MaxTopicLevels) {
 		return packet.TopicNameInvalid
 	}
-	if c.b.cfg.StrictMode && p.Props.PayloadFormat == 1 && !utf8.Valid(p.Payload) {
+	if c.b.conf().StrictMode && p.Props.PayloadFormat == 1 && !utf8.Valid(p.Payload) {
 		return packet.PayloadFormatInvalid // [MQTT-3.3.2-4] the receiver may check
 	}
 	if bytes.HasPrefix(tp, []byte("$SYS/")) && !c.info.Superuser {
@@ -178,7 +181,9 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 		return true, nil
 	}
 	if limit := c.relLimit(); limit > 0 && len(s.incoming) >= limit {
-		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, s.purgeRel(c.b.cfg.AwaitRelTimeout))
+		n := s.purgeRel(c.b.conf().AwaitRelTimeout)
+		c.w.tally.add(MMessagesDroppedAwaitPubrelTimeout, n)
+		c.ctr.add(rdRecvDroppedRel, n)
 		if len(s.incoming) >= limit {
 			return false, reasonErr(packet.ReceiveMaximumExceeded, "too many QoS 2 messages awaiting PUBREL") // [MQTT-3.3.4-7]
 		}
@@ -198,9 +203,9 @@ func (c *client) awaitRel(pid uint16) (dup bool, err error) {
 // Maximum for v5, mqtt.max_awaiting_rel otherwise (0 = unlimited).
 func (c *client) relLimit() int {
 	if c.version == packet.V5 {
-		return c.b.cfg.MaxInflight
+		return c.ourRecvMax
 	}
-	return c.b.cfg.MaxAwaitingRel
+	return c.b.conf().MaxAwaitingRel
 }
 
 // purgeRel drops inbound QoS 2 ids older than mqtt.await_rel_timeout and
@@ -223,7 +228,7 @@ func (s *session) purgeRel(timeout time.Duration) int {
 // routePublish routes a client's message and returns the ack reason code.
 func (c *client) routePublish(tp []byte, p *packet.Publish) packet.ReasonCode {
 	in := &c.w.in // reused: no per-message allocation or large zeroing
-	in.qos, in.retain, in.now, in.from, in.b = p.QoS, p.Retain, c.w.clock(), c.info.ClientID, c.b
+	in.qos, in.retain, in.now, in.from, in.user, in.b = p.QoS, p.Retain, c.w.clock(), c.info.ClientID, c.info.Username, c.b
 	in.expiry, in.msg = 0, nil
 	in.tmpl.Topic, in.tmpl.Payload = tp, p.Payload
 	if c.version == packet.V5 {
@@ -237,8 +242,11 @@ func (c *client) routePublish(tp []byte, p *packet.Publish) packet.ReasonCode {
 	}
 	n := c.b.route(c.w, in, &c.info)
 	in.msg, in.tmpl.Topic, in.tmpl.Payload = nil, nil, nil
-	if n == 0 && c.version == packet.V5 {
-		return packet.NoMatchingSubscribers
+	if n == 0 {
+		c.ctr.inc(rdRecvDropped) // no subscribers, or dropped by a hook
+		if c.version == packet.V5 {
+			return packet.NoMatchingSubscribers
+		}
 	}
 	return packet.Success
 }

@@ -92,7 +92,7 @@ func (c *client) awaitClose() {
 
 // setConnectDeadline bounds the wait for CONNECT (mqtt.idle_timeout).
 func (c *client) setConnectDeadline() {
-	if d := c.b.cfg.IdleTimeout; d > 0 {
+	if d := c.b.conf().IdleTimeout; d > 0 {
 		c.limit = time.Now().Add(d).UnixNano()
 	}
 	c.setDeadline(c.limit)
@@ -121,7 +121,7 @@ func (c *client) armDeadline() {
 	if c.connected {
 		c.limit = 0
 		if c.keepAlive > 0 {
-			c.limit = now + int64(float64(c.keepAlive)*c.b.cfg.KeepaliveMultiplier)
+			c.limit = now + int64(float64(c.keepAlive)*c.b.conf().KeepaliveMultiplier)
 		}
 	}
 	if !c.bursting {
@@ -302,6 +302,8 @@ func (c *client) fill() (int, error) {
 	c.rlen += n
 	if n > 0 {
 		c.w.tally.add(MBytesReceived, n)
+		c.ctr.inc(rdRecvCnt)
+		c.ctr.add(rdRecvOct, n)
 		return n, nil
 	}
 	if err == nil {
@@ -333,6 +335,8 @@ func (c *client) readHot() (int, error) {
 	}
 	c.rlen += c.rn
 	c.w.tally.add(MBytesReceived, c.rn)
+	c.ctr.inc(rdRecvCnt)
+	c.ctr.add(rdRecvOct, c.rn)
 	return c.rn, nil
 }
 

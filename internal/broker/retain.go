@@ -160,7 +160,7 @@ func (b *Broker) DeleteRetained(tp string) bool {
 // retainPublish stores, replaces or deletes the retained message of a
 // published message [MQTT-3.3.1-5, 3.3.1-6, 3.3.1-7].
 func (b *Broker) retainPublish(w *work, in *inbound) {
-	if !b.cfg.RetainerEnabled {
+	if !b.conf().RetainerEnabled {
 		return
 	}
 	tp := string(in.tmpl.Topic)
@@ -171,17 +171,17 @@ func (b *Broker) retainPublish(w *work, in *inbound) {
 		}
 		return
 	}
-	if b.cfg.RetainerMaxPayload > 0 && len(in.tmpl.Payload) > b.cfg.RetainerMaxPayload {
+	if b.conf().RetainerMaxPayload > 0 && len(in.tmpl.Payload) > b.conf().RetainerMaxPayload {
 		b.log.Debug("retained message too large; not retained", "topic", tp, "size", len(in.tmpl.Payload))
 		return
 	}
 	m := in.message()
-	if m.Expiry == 0 && b.cfg.RetainerExpiry > 0 {
+	if m.Expiry == 0 && b.conf().RetainerExpiry > 0 {
 		cp := *m
-		cp.Expiry = m.Created + int64(b.cfg.RetainerExpiry)
+		cp.Expiry = m.Created + int64(b.conf().RetainerExpiry)
 		m = &cp
 	}
-	if b.cfg.RetainerMaxCount > 0 && b.retained.len() >= b.cfg.RetainerMaxCount && b.retained.get(tp) == nil {
+	if b.conf().RetainerMaxCount > 0 && b.retained.len() >= b.conf().RetainerMaxCount && b.retained.get(tp) == nil {
 		b.log.Debug("retainer full; not retained", "topic", tp)
 		return
 	}

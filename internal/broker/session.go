@@ -2,6 +2,7 @@ package broker
 
 import (
 	"hash/maphash"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,10 @@ import (
 //
 // Lock order: Broker.idLock(clientID) > session.mu > filterSubs.mu.
 // session.mu also guards the outbound state of the attached client (see client).
+// The management snapshots (manage.go) take session.mu alone, one session at a
+// time, never under a shard lock of the session table (sessionTable.each
+// releases it before calling back); SubscribeFor and UnsubscribeFor take the
+// id lock first, as a connect does.
 type session struct {
 	id string
 	b  *Broker
@@ -40,6 +45,17 @@ type session struct {
 	willTimer  *time.Timer
 	stallWait  chan struct{} // closed when the queue drains below half the stall mark
 	ackedAt    int64         // unix ns of the last completed delivery (or attach): is the consumer progressing?
+
+	// The management view of the current or last connection (set at
+	// attach, kept after detach; zero for a session restored from the
+	// store that has not been connected since).
+	peer       netip.AddrPort
+	listener   string
+	connAt     int64 // unix ns of the last attach
+	keepalive  uint16
+	cleanStart bool
+	qdropped   uint64          // messages dropped from the queue because it was full
+	lastCtr    *ClientCounters // the last connection's counters, set at detach
 }
 
 // sessionTable maps client ids to sessions, sharded to keep lookups from

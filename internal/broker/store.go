@@ -52,7 +52,8 @@ type QueueEntry struct {
 	PacketID   uint16   // 0 until sent
 	State      byte     // StateQueued, StatePublish or StatePubrel
 
-	sentAt int64 // unix ns of the last send (in memory only: mqtt.retry_interval)
+	sentAt   int64 // unix ns of the last send (in memory only: mqtt.retry_interval)
+	queuedAt int64 // unix ns when it was queued for the session (in memory only; 0 after a restore)
 }
 
 // OpKind says what a StoreOp does.

@@ -213,8 +213,9 @@ var hashSeed = maphash.MakeSeed()
 // publisher from, preferring a connected member.
 func (b *Broker) pick(gs *groupSnap, tp []byte, from string) subscriber {
 	n := len(gs.members)
+	strat := b.cfg.Load().strat
 	var i int
-	switch b.strategy {
+	switch strat {
 	case stratRandom, stratLocal:
 		i = rand.IntN(n)
 	case stratRoundRobin:
@@ -235,7 +236,7 @@ func (b *Broker) pick(gs *groupSnap, tp []byte, from string) subscriber {
 	}
 	for k := 0; k < n; k++ {
 		if m := gs.members[(i+k)%n]; m.s.online() {
-			if b.strategy == stratSticky {
+			if strat == stratSticky {
 				gs.g.sticky.Store(m.s)
 			}
 			return m

@@ -11,11 +11,11 @@ import (
 // every heartbeat; version, sysdescr, $SYS/brokers (retained, as EMQX's
 // emqx_sys does), stats and metrics at start and every sys interval.
 func (b *Broker) sysLoop() {
-	hb := newTicker(b.cfg.SysHeartbeat)
-	st := newTicker(b.cfg.SysInterval)
+	hb := newTicker(b.conf().SysHeartbeat)
+	st := newTicker(b.conf().SysInterval)
 	defer hb.Stop()
 	defer st.Stop()
-	if b.cfg.SysInterval > 0 {
+	if b.conf().SysInterval > 0 {
 		b.sysStatic()
 	}
 	for {
@@ -42,7 +42,7 @@ func newTicker(d time.Duration) *time.Ticker {
 }
 
 func (b *Broker) sysTopic(suffix string) string {
-	return "$SYS/brokers/" + b.cfg.NodeName + "/" + suffix
+	return "$SYS/brokers/" + b.conf().NodeName + "/" + suffix
 }
 
 func (b *Broker) sysPublish(tp, payload string) {
@@ -51,7 +51,7 @@ func (b *Broker) sysPublish(tp, payload string) {
 
 func (b *Broker) sysStatic() {
 	for tp, payload := range map[string]string{
-		"$SYS/brokers": b.cfg.NodeName, b.sysTopic("version"): Version, b.sysTopic("sysdescr"): "Herald MQTT broker",
+		"$SYS/brokers": b.conf().NodeName, b.sysTopic("version"): Version, b.sysTopic("sysdescr"): "Herald MQTT broker",
 	} {
 		b.Publish(&Message{Topic: tp, Payload: []byte(payload), Retain: true})
 	}
@@ -76,7 +76,7 @@ func (b *Broker) sysStats() {
 // sysClientEvent publishes $SYS/brokers/<node>/clients/<id>/connected or
 // /disconnected (as EMQX's sys_event_messages) when someone subscribes to it.
 func (b *Broker) sysClientEvent(ci *ClientInfo, ev string, reason error) {
-	if (b.cfg.SysHeartbeat <= 0 && b.cfg.SysInterval <= 0) || b.dollarSubs.Load() == 0 {
+	if (b.conf().SysHeartbeat <= 0 && b.conf().SysInterval <= 0) || b.dollarSubs.Load() == 0 {
 		return
 	}
 	tp := b.sysTopic("clients/" + ci.ClientID + "/" + ev)

@@ -20,6 +20,7 @@ import (
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
 	"github.com/herald-mqtt/herald/internal/listener"
+	"github.com/herald-mqtt/herald/internal/metastore"
 	"github.com/herald-mqtt/herald/internal/service"
 	"github.com/herald-mqtt/herald/internal/storage/pebble"
 )
@@ -27,11 +28,19 @@ import (
 // Server is one Herald node.
 type Server struct {
 	cfg    config.Config
+	base   config.Config // as given to New, before the API overrides
 	log    *slog.Logger
+	level  *slog.LevelVar // set from log.level when not nil
+	meta   *metastore.Store
 	broker *broker.Broker
 	store  broker.Store
-	lns    []*listener.Listener
 	ready  chan struct{}
+
+	lnMu      sync.Mutex               // guards the listener set (listeners.go)
+	lns       map[string]*liveListener // running, by id
+	retired   []*listener.Listener     // closed, connections not all ended
+	lnStopped map[string]bool          // stopped through the API
+	lnClosed  bool                     // Shutdown took them
 
 	svc      *service.Service
 	bans     *banned.List
@@ -53,7 +62,32 @@ func New(cfg config.Config, logger *slog.Logger) (*Server, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, log: logger, ready: make(chan struct{})}, nil
+	return &Server{cfg: cfg, base: cfg.Clone(), log: logger, ready: make(chan struct{}), lnStopped: map[string]bool{}}, nil
+}
+
+// SetLogLevel gives the server the level of its logger, so that log.level
+// changes (from the API overrides at Start, or at run time) take effect at
+// once. Call it before Start.
+func (s *Server) SetLogLevel(v *slog.LevelVar) { s.level = v }
+
+// applyLogLevel sets the logger's level from cfg.
+func (s *Server) applyLogLevel(cfg *config.Config) {
+	if s.level != nil {
+		s.level.Set(LogLevel(cfg.Log.Level))
+	}
+}
+
+// LogLevel maps log.level to a slog level.
+func LogLevel(level string) slog.Level {
+	switch level {
+	case "debug":
+		return slog.LevelDebug
+	case "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
 }
 
 // Start opens the store, restores the broker's state and starts the
@@ -70,6 +104,10 @@ func (s *Server) Start() (err error) {
 			s.rollback()
 		}
 	}()
+	if err := s.loadOverrides(); err != nil {
+		return err
+	}
+	s.applyLogLevel(&s.cfg)
 	if err := s.openStore(); err != nil {
 		return err
 	}
@@ -85,11 +123,13 @@ func (s *Server) Start() (err error) {
 	if err := s.startListeners(); err != nil {
 		return err
 	}
+	node := s.cfg.Node
+	durability := s.cfg.Durability
 	if err := s.startManagement(); err != nil {
 		return err
 	}
 	close(s.ready)
-	s.log.Info("herald started", "node", s.cfg.Node.Name, "durability", s.cfg.Durability, "data_dir", s.cfg.Node.DataDir)
+	s.log.Info("herald started", "node", node.Name, "durability", durability, "data_dir", node.DataDir)
 	return nil
 }
 
@@ -169,22 +209,6 @@ func buildAuth(cfg *config.Config, log *slog.Logger) (*auth.Users, *auth.ACL, er
 	return users, acl, nil
 }
 
-func (s *Server) startListeners() error {
-	for _, nl := range s.cfg.ActiveListeners() {
-		lc := listenerConfig(nl, s.log)
-		lc.Adopt = s.adopt
-		ln, err := listener.New(lc, s.handle)
-		if err != nil {
-			return fmt.Errorf("listener %s: %w", lc.ID, err)
-		}
-		if err := ln.Start(); err != nil {
-			return fmt.Errorf("listener %s: %w", lc.ID, err)
-		}
-		s.lns = append(s.lns, ln)
-	}
-	return nil
-}
-
 // handle hands a listener's connection to the broker.
 func (s *Server) handle(nc net.Conn, m listener.ConnMeta) {
 	s.broker.ServeConn(nc, brokerMeta(m))
@@ -222,19 +246,15 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.stopped = true
 	errs := []error{s.stopManagement(ctx)}
-	for _, ln := range s.lns {
-		errs = append(errs, ln.Close())
-	}
+	lns := s.closeListeners()
 	if s.broker != nil {
 		errs = append(errs, s.broker.Shutdown(ctx))
 	}
-	for _, ln := range s.lns {
-		errs = append(errs, ln.Wait(ctx))
-	}
+	errs = append(errs, waitListeners(ctx, lns))
 	if s.store != nil {
 		errs = append(errs, s.store.Close())
 	}
-	s.log.Info("herald stopped", "node", s.cfg.Node.Name)
+	s.log.Info("herald stopped", "node", s.base.Node.Name)
 	return errors.Join(errs...)
 }
 
@@ -243,10 +263,10 @@ func (s *Server) Broker() *broker.Broker { return s.broker }
 
 // ListenerAddr returns the bound address of a listener ("tcp:default").
 func (s *Server) ListenerAddr(id string) net.Addr {
-	for _, ln := range s.lns {
-		if ln.ID() == id {
-			return ln.Addr()
-		}
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if ll := s.lns[id]; ll != nil {
+		return ll.ln.Addr()
 	}
 	return nil
 }

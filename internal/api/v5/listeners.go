@@ -1,3 +1,342 @@
 package v5
 
-func (a *API) listenerRoutes() []route { return nil }
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/herald-mqtt/herald/internal/api"
+	"github.com/herald-mqtt/herald/internal/service"
+)
+
+// defaultAcceptors is shown as a listener's acceptors: Herald accepts on
+// one goroutine per listener and has no acceptor pool; the value is
+// EMQX's default and a body's acceptors is ignored.
+const defaultAcceptors = 16
+
+// ListenerStatus is a listener's live state (status and node_status[].status).
+type ListenerStatus struct {
+	Running            any `json:"running"`         // true, false or "inconsistent"
+	MaxConnections     any `json:"max_connections"` // integer or "infinity"
+	CurrentConnections int `json:"current_connections"`
+}
+
+// ListenerNodeStatus is a listener's state on one node.
+type ListenerNodeStatus struct {
+	Node   string         `json:"node"`
+	Status ListenerStatus `json:"status"`
+}
+
+// ListenerIDStatus is one item of GET /listeners.
+type ListenerIDStatus struct {
+	ID         string               `json:"id"`
+	Type       string               `json:"type"`
+	Name       string               `json:"name"`
+	Enable     bool                 `json:"enable"`
+	Number     int                  `json:"number"`
+	Bind       string               `json:"bind"`
+	Acceptors  int                  `json:"acceptors"`
+	Status     ListenerStatus       `json:"status"`
+	NodeStatus []ListenerNodeStatus `json:"node_status"`
+}
+
+// ListenerTypeStatus is one item of GET /listeners_status.
+type ListenerTypeStatus struct {
+	Type       string               `json:"type"`
+	Enable     bool                 `json:"enable"`
+	IDs        []string             `json:"ids"`
+	Status     ListenerStatus       `json:"status"`
+	NodeStatus []ListenerNodeStatus `json:"node_status"`
+}
+
+// ListenerSSLOptions is a TLS listener's ssl_options.
+type ListenerSSLOptions struct {
+	CertFile         *string `json:"certfile,omitempty"`
+	KeyFile          *string `json:"keyfile,omitempty"`
+	CACertFile       *string `json:"cacertfile,omitempty"`
+	Verify           *string `json:"verify,omitempty" enum:"verify_peer,verify_none"`
+	FailIfNoPeerCert *bool   `json:"fail_if_no_peer_cert,omitempty"`
+}
+
+// ListenerWebSocket is a WebSocket listener's websocket options.
+type ListenerWebSocket struct {
+	MQTTPath *string `json:"mqtt_path,omitempty"`
+}
+
+// Listener is a listener's configuration and live state: the body of
+// GET/PUT /listeners/{id} and POST /listeners (with name instead of id to
+// create).
+type Listener struct {
+	ID                 string `json:"id,omitempty"`
+	Type               string `json:"type" enum:"tcp,ssl,ws,wss"`
+	Name               string `json:"name,omitempty"`
+	Running            *bool  `json:"running,omitempty"`
+	CurrentConnections *int   `json:"current_connections,omitempty"`
+	Enable             *bool  `json:"enable,omitempty"`
+	// Bind is "ip:port" or a port number.
+	Bind                 json.RawMessage     `json:"bind,omitempty"`
+	Acceptors            *int                `json:"acceptors,omitempty"`
+	MaxConnections       json.RawMessage     `json:"max_connections,omitempty"` // integer or "infinity"
+	MaxConnRate          *string             `json:"max_conn_rate,omitempty"`
+	Mountpoint           *string             `json:"mountpoint,omitempty"`
+	ProxyProtocol        *bool               `json:"proxy_protocol,omitempty"`
+	ProxyProtocolTimeout *string             `json:"proxy_protocol_timeout,omitempty"`
+	EnableAuthn          json.RawMessage     `json:"enable_authn,omitempty"`
+	Zone                 *string             `json:"zone,omitempty"`
+	SSLOptions           *ListenerSSLOptions `json:"ssl_options,omitempty"`
+	WebSocket            *ListenerWebSocket  `json:"websocket,omitempty"`
+}
+
+// ListenerTypeQuery is GET /listeners' query.
+type ListenerTypeQuery struct {
+	Type string `query:"type" enum:"tcp,ssl,ws,wss,quic" description:"Listener type"`
+}
+
+func (a *API) listenerRoutes() []route {
+	const tag = "Listeners"
+	return []route{
+		{method: http.MethodGet, path: "/listeners", tag: tag, summary: "List all running node's listeners for the specified type.",
+			query: &ListenerTypeQuery{}, resp: &[]ListenerIDStatus{}, h: a.listListeners},
+		{method: http.MethodPost, path: "/listeners", tag: tag, summary: "Create the specified listener on all nodes.",
+			body: &Listener{}, resp: &Listener{}, h: a.createListener},
+		{method: http.MethodPost, path: "/listeners/{id}/stop", tag: tag, summary: "Stop the listener on all nodes.",
+			h: a.listenerAction(service.ListenerStop)},
+		{method: http.MethodPost, path: "/listeners/{id}/start", tag: tag, summary: "Start the listener on all nodes.",
+			h: a.listenerAction(service.ListenerStart)},
+		{method: http.MethodPost, path: "/listeners/{id}/restart", tag: tag, summary: "Restart listeners on all nodes.",
+			h: a.listenerAction(service.ListenerRestart)},
+		{method: http.MethodGet, path: "/listeners/{id}", tag: tag, summary: "List all running node's listeners for the specified id.",
+			resp: &Listener{}, h: a.getListener},
+		{method: http.MethodPut, path: "/listeners/{id}", tag: tag, summary: "Update the specified listener on all nodes.",
+			body: &Listener{}, resp: &Listener{}, h: a.updateListener},
+		{method: http.MethodDelete, path: "/listeners/{id}", tag: tag, summary: "Delete the specified listener on all nodes.",
+			status: http.StatusNoContent, h: a.deleteListener},
+		{method: http.MethodGet, path: "/listeners_status", tag: tag, summary: "List all running node's listeners live status. group by listener type",
+			resp: &[]ListenerTypeStatus{}, h: a.listenersStatus},
+	}
+}
+
+func (a *API) listListeners(w http.ResponseWriter, r *http.Request) error {
+	typ := r.URL.Query().Get("type")
+	if typ == "quic" {
+		return api.WriteJSON(w, http.StatusOK, []ListenerIDStatus{})
+	}
+	ls, err := a.svc.ListListeners(r.Context(), typ)
+	if err != nil {
+		return err
+	}
+	out := make([]ListenerIDStatus, 0, len(ls))
+	for _, l := range ls {
+		nodes := nodeStatuses(l.Nodes)
+		out = append(out, ListenerIDStatus{ID: l.ID, Type: l.Type, Name: l.Name, Enable: l.Conf.Enable,
+			Number: len(nodes), Bind: l.Conf.Bind, Acceptors: defaultAcceptors,
+			Status:     ListenerStatus{Running: l.Running, MaxConnections: maxConns(l.Conf.MaxConnections), CurrentConnections: l.Current},
+			NodeStatus: nodes})
+	}
+	return api.WriteJSON(w, http.StatusOK, out)
+}
+
+func (a *API) listenersStatus(w http.ResponseWriter, r *http.Request) error {
+	ts, err := a.svc.ListenersStatus(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]ListenerTypeStatus, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, ListenerTypeStatus{Type: t.Type, Enable: t.Enable, IDs: t.IDs,
+			Status:     ListenerStatus{Running: t.Running, MaxConnections: maxConns(t.Max), CurrentConnections: t.Current},
+			NodeStatus: nodeStatuses(t.Nodes)})
+	}
+	return api.WriteJSON(w, http.StatusOK, out)
+}
+
+func nodeStatuses(ns []service.ListenerNodeStatus) []ListenerNodeStatus {
+	out := make([]ListenerNodeStatus, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, ListenerNodeStatus{Node: n.Node, Status: ListenerStatus{Running: n.Running,
+			MaxConnections: maxConns(n.Max), CurrentConnections: n.Current}})
+	}
+	return out
+}
+
+// maxConns shows a connection limit, 0 as "infinity".
+func maxConns(n int) any {
+	if n == 0 {
+		return "infinity"
+	}
+	return n
+}
+
+func (a *API) getListener(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.svc.GetListener(r.Context(), pathParam(r, "id"))
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, listenerJSON(l))
+}
+
+func (a *API) createListener(w http.ResponseWriter, r *http.Request) error {
+	var body Listener
+	if err := api.DecodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.Name == "" && body.ID != "" {
+		typ, name, err := service.ParseListenerID(body.ID)
+		if err != nil {
+			return err
+		}
+		if body.Type == "" {
+			body.Type = typ
+		}
+		body.Name = name
+	}
+	if body.Type == "" || body.Name == "" {
+		return api.BadRequest("type and name are required")
+	}
+	spec, err := listenerSpec(&body)
+	if err != nil {
+		return err
+	}
+	l, err := a.svc.CreateListener(r.Context(), spec)
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, listenerJSON(l))
+}
+
+func (a *API) updateListener(w http.ResponseWriter, r *http.Request) error {
+	id := pathParam(r, "id")
+	var body Listener
+	if err := api.DecodeJSON(w, r, &body); err != nil {
+		return err
+	}
+	if body.ID != "" && body.ID != id {
+		return api.Errorf(http.StatusBadRequest, "BAD_LISTENER_ID", "path and body's listener id do not match")
+	}
+	spec, err := listenerSpec(&body)
+	if err != nil {
+		return err
+	}
+	l, err := a.svc.UpdateListener(r.Context(), id, spec)
+	if err != nil {
+		return err
+	}
+	return api.WriteJSON(w, http.StatusOK, listenerJSON(l))
+}
+
+func (a *API) deleteListener(w http.ResponseWriter, r *http.Request) error {
+	if err := a.svc.DeleteListener(r.Context(), pathParam(r, "id")); err != nil {
+		return err
+	}
+	return api.NoContent(w)
+}
+
+func (a *API) listenerAction(action service.ListenerAction) api.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := a.svc.DoListenerAction(r.Context(), pathParam(r, "id"), action); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusOK)
+		return nil
+	}
+}
+
+// listenerJSON renders a listener as EMQX does.
+func listenerJSON(l service.ListenerInfo) Listener {
+	c := l.Conf
+	running, cur := l.Running, l.Current
+	acceptors := defaultAcceptors
+	zone := "default"
+	out := Listener{ID: l.ID, Type: l.Type, Running: &running, CurrentConnections: &cur, Enable: &c.Enable,
+		Bind: jsonValue(c.Bind), Acceptors: &acceptors, MaxConnections: jsonValue(maxConns(c.MaxConnections)),
+		MaxConnRate: &c.MaxConnRate, Mountpoint: &c.Mountpoint, ProxyProtocol: &c.ProxyProtocol,
+		ProxyProtocolTimeout: &c.ProxyProtocolTimeout, EnableAuthn: json.RawMessage("true"), Zone: &zone}
+	if o := c.SSL; o != nil {
+		out.SSLOptions = &ListenerSSLOptions{CertFile: &o.CertFile, KeyFile: &o.KeyFile, CACertFile: &o.CACertFile,
+			Verify: &o.Verify, FailIfNoPeerCert: &o.FailIfNoPeerCert}
+	}
+	if c.WSPath != nil {
+		out.WebSocket = &ListenerWebSocket{MQTTPath: c.WSPath}
+	}
+	return out
+}
+
+func jsonValue(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// listenerSpec turns a body into the keys to set.
+func listenerSpec(b *Listener) (service.ListenerSpec, error) {
+	spec := service.ListenerSpec{Type: b.Type, Name: b.Name, Set: map[string]string{}}
+	set := func(k string, v string) { spec.Set[k] = v }
+	if b.Enable != nil {
+		set("enable", strconv.FormatBool(*b.Enable))
+	}
+	if len(b.Bind) > 0 {
+		bind, err := scalarString(b.Bind, "bind")
+		if err != nil {
+			return spec, err
+		}
+		if _, err := strconv.Atoi(bind); err == nil {
+			bind = "0.0.0.0:" + bind // a bare port, as EMQX allows
+		}
+		set("bind", bind)
+	}
+	if len(b.MaxConnections) > 0 {
+		v, err := scalarString(b.MaxConnections, "max_connections")
+		if err != nil {
+			return spec, err
+		}
+		set("max_connections", v)
+	}
+	if len(b.EnableAuthn) > 0 && !bytes.Equal(bytes.TrimSpace(b.EnableAuthn), []byte("true")) {
+		return spec, api.BadRequest("enable_authn: only true is supported (authentication is configured for the whole node)")
+	}
+	if b.Zone != nil && *b.Zone != "default" {
+		return spec, api.BadRequest("zone: only \"default\" is supported")
+	}
+	optStr(set, "max_conn_rate", b.MaxConnRate)
+	optStr(set, "mountpoint", b.Mountpoint)
+	optStr(set, "proxy_protocol_timeout", b.ProxyProtocolTimeout)
+	if b.ProxyProtocol != nil {
+		set("proxy_protocol", strconv.FormatBool(*b.ProxyProtocol))
+	}
+	if o := b.SSLOptions; o != nil {
+		optStr(set, "ssl_options.certfile", o.CertFile)
+		optStr(set, "ssl_options.keyfile", o.KeyFile)
+		optStr(set, "ssl_options.cacertfile", o.CACertFile)
+		optStr(set, "ssl_options.verify", o.Verify)
+		if o.FailIfNoPeerCert != nil {
+			set("ssl_options.fail_if_no_peer_cert", strconv.FormatBool(*o.FailIfNoPeerCert))
+		}
+	}
+	if b.WebSocket != nil {
+		optStr(set, "websocket.mqtt_path", b.WebSocket.MQTTPath)
+	}
+	return spec, nil
+}
+
+func optStr(set func(k, v string), key string, v *string) {
+	if v != nil {
+		set(key, *v)
+	}
+}
+
+// scalarString reads a JSON string, number or bool as its text.
+func scalarString(raw json.RawMessage, field string) (string, error) {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", api.BadRequest("%s: %v", field, err)
+	}
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", api.BadRequest("%s: want a string or a number", field)
+}
