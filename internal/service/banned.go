@@ -47,23 +47,17 @@ func (s *Service) initBanned() error {
 		}
 		s.bans = l
 	}
-	s.goAttach(func(stop <-chan struct{}) {
-		t := time.NewTicker(banSweepInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if n, err := s.bans.Sweep(); err != nil {
-					s.log.Error("ban list sweep", "err", err)
-				} else if n > 0 {
-					s.log.Info("expired bans removed", "count", n)
-				}
-			}
-		}
-	})
+	s.every(banSweepInterval, s.sweepBans)
 	return nil
+}
+
+// sweepBans drops expired bans.
+func (s *Service) sweepBans() {
+	if n, err := s.bans.Sweep(); err != nil {
+		s.log.Error("ban list sweep", "err", err)
+	} else if n > 0 {
+		s.log.Info("expired bans removed", "count", n)
+	}
 }
 
 // ListBanned returns one page of the unexpired bans, oldest first.

@@ -165,20 +165,6 @@ func (m *monitor) prevLocked(ref cumulative) cumulative {
 	}
 }
 
-// run samples every interval until stop.
-func (m *monitor) run(stop <-chan struct{}) {
-	t := time.NewTicker(m.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			m.sample()
-		}
-	}
-}
-
 // startMonitors takes a first sample of every node at once (so the series
 // is never empty) and then samples every interval in the background.
 func (s *Service) startMonitors() {
@@ -191,7 +177,7 @@ func (s *Service) startMonitors() {
 		m := newMonitor(n, iv, s.now)
 		m.sample()
 		s.monitors[n.name] = m
-		s.goAttach(m.run)
+		s.every(iv, m.sample)
 	}
 }
 

@@ -305,23 +305,14 @@ func retainerChange(u RetainerConfigUpdate, cur config.Config) (func(*config.Ret
 // at once). Expired messages are never delivered or listed either way;
 // the sweep reclaims their memory and storage.
 func (s *Service) startRetainerSweeper() {
-	s.goAttach(func(stop <-chan struct{}) {
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		last := s.now()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-			every := s.opts.Controller.Config().Retainer.MsgClearInterval
-			if every <= 0 || s.now().Sub(last) < every {
-				continue
-			}
-			last = s.now()
-			s.sweepRetained()
+	last := s.now()
+	s.every(time.Second, func() {
+		every := s.opts.Controller.Config().Retainer.MsgClearInterval
+		if every <= 0 || s.now().Sub(last) < every {
+			return
 		}
+		last = s.now()
+		s.sweepRetained()
 	})
 }
 

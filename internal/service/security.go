@@ -59,24 +59,15 @@ func (s *Service) initSecurity() error {
 	if err := s.loadBootstrapKeys(cfg.APIKey.BootstrapFile); err != nil {
 		return err
 	}
-	s.goAttach(s.sweepSecurity)
+	s.every(sweepInterval, s.sweepSecurity)
 	return nil
 }
 
 // sweepSecurity drops expired tokens and stale login failures.
-func (s *Service) sweepSecurity(stop <-chan struct{}) {
-	t := time.NewTicker(sweepInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			now := s.now()
-			s.sec.tokens.sweep(now, tokenGrace)
-			s.sec.limiter.sweep(now, s.lockPolicy().window)
-		}
-	}
+func (s *Service) sweepSecurity() {
+	now := s.now()
+	s.sec.tokens.sweep(now, tokenGrace)
+	s.sec.limiter.sweep(now, s.lockPolicy().window)
 }
 
 // lockPolicy returns the login lock in force.

@@ -147,6 +147,22 @@ func (s *Service) goAttach(fn func(stop <-chan struct{})) {
 	}()
 }
 
+// every runs fn every d in a goroutine owned by the service, until Close.
+func (s *Service) every(d time.Duration, fn func()) {
+	s.goAttach(func(stop <-chan struct{}) {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	})
+}
+
 // nodesIn returns the nodes a query with node scope name covers: every
 // node for "", else the named one, or an ErrNotFound error.
 func (s *Service) nodesIn(name string) ([]*node, error) {
