@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A small HOCON subset, enough for GET /configs with Accept: text/plain
@@ -57,7 +58,7 @@ func writeHOCONObject(b *strings.Builder, m map[string]any, depth int) {
 func hoconKey(k string) string {
 	for _, r := range k {
 		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return strconv.Quote(k)
+			return jsonText(k) // JSON string syntax, which the parser reads
 		}
 	}
 	if k == "" {
@@ -69,6 +70,9 @@ func hoconKey(k string) string {
 // ParseHOCON parses the subset described above into a JSON-like tree
 // (numbers as float64).
 func ParseHOCON(text string) (map[string]any, error) {
+	if !utf8.ValidString(text) {
+		return nil, fmt.Errorf("HOCON text is not valid UTF-8")
+	}
 	p := &hoconParser{s: text}
 	obj, err := p.object(false)
 	if err != nil {
@@ -79,8 +83,22 @@ func ParseHOCON(text string) (map[string]any, error) {
 }
 
 type hoconParser struct {
-	s string
-	i int
+	s     string
+	i     int
+	depth int // nesting of objects and arrays (and dotted key parts), bounded by maxHOCONDepth
+}
+
+// maxHOCONDepth bounds nesting: Herald's configuration is a few levels
+// deep, and a bound keeps a hostile body from costing deep recursion.
+const maxHOCONDepth = 32
+
+// nest enters one level of nesting.
+func (p *hoconParser) nest(levels int) error {
+	p.depth += levels
+	if p.depth > maxHOCONDepth {
+		return fmt.Errorf("nested more than %d levels deep", maxHOCONDepth)
+	}
+	return nil
 }
 
 func (p *hoconParser) peek() byte {
@@ -137,6 +155,10 @@ func (p *hoconParser) field(obj map[string]any) error {
 	if err != nil {
 		return err
 	}
+	if err := p.nest(len(path) - 1); err != nil {
+		return err
+	}
+	defer func() { p.depth -= len(path) - 1 }()
 	p.skip(false)
 	switch p.peek() {
 	case '=', ':':
@@ -232,11 +254,15 @@ func (p *hoconParser) quoted() (string, error) {
 // value parses one value.
 func (p *hoconParser) value() (any, error) {
 	switch c := p.peek(); c {
-	case '{':
+	case '{', '[':
+		if err := p.nest(1); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
 		p.i++
-		return p.object(true)
-	case '[':
-		p.i++
+		if c == '{' {
+			return p.object(true)
+		}
 		return p.array()
 	case '"':
 		return p.quoted()
