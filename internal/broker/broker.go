@@ -79,6 +79,7 @@ type Broker struct {
 	msgID      atomic.Uint64
 	dollarSubs atomic.Int64 // subscriptions to $-topics: $SYS events are built only when some exist
 	started    time.Time
+	cfgChanged chan struct{} // UpdateConfig signals the $SYS loop (capacity 1)
 	closing    atomic.Bool
 	stop       chan struct{}
 	wg         sync.WaitGroup
@@ -97,7 +98,7 @@ func New(cfg Config, opts Options) (*Broker, error) {
 	b := &Broker{
 		log: log.With("component", "broker"), store: opts.Store, authn: opts.Authenticator,
 		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry,
-		sessions: newSessionTable(), stop: make(chan struct{}),
+		sessions: newSessionTable(), stop: make(chan struct{}), cfgChanged: make(chan struct{}, 1),
 	}
 	b.cfg.Store(newLiveConfig(cfg))
 	if b.registry == nil {

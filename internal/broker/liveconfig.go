@@ -49,5 +49,9 @@ func (b *Broker) UpdateConfig(c Config) error {
 		return fmt.Errorf("broker: update config: %w (%q to %q)", errNodeName, cur.NodeName, c.NodeName)
 	}
 	b.cfg.Store(newLiveConfig(c))
+	select { // the $SYS loop re-reads its intervals
+	case b.cfgChanged <- struct{}{}:
+	default:
+	}
 	return nil
 }

@@ -27,8 +27,21 @@ func (b *Broker) sysLoop() {
 		case <-st.C:
 			b.sysStatic()
 			b.sysStats()
+		case <-b.cfgChanged:
+			resetTicker(hb, b.conf().SysHeartbeat)
+			resetTicker(st, b.conf().SysInterval)
 		}
 	}
+}
+
+// resetTicker makes t fire every d from now, or never for d <= 0, so a
+// sys_topics change through the API applies at once.
+func resetTicker(t *time.Ticker, d time.Duration) {
+	if d <= 0 {
+		t.Stop()
+		return
+	}
+	t.Reset(d)
 }
 
 // newTicker returns a ticker, or one that never fires for d <= 0.
