@@ -5,7 +5,7 @@ FUZZTIME  ?= 30s
 TEST_TIMEOUT ?= 20m
 BENCH_PKGS := ./internal/mqtt/... ./internal/broker/... ./internal/auth/... ./internal/storage/...
 
-.PHONY: all build test unit check fmt vet staticcheck deps bench fuzz clean
+.PHONY: all build test unit check fmt vet staticcheck deps logkeys bench fuzz clean
 
 all: build
 
@@ -20,7 +20,7 @@ test: check
 unit:
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
-check: fmt vet staticcheck deps
+check: fmt vet staticcheck deps logkeys
 
 fmt:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -35,6 +35,10 @@ staticcheck:
 ## deps: the import-direction rules of ARCHITECTURE.md.
 deps:
 	bash scripts/checkdeps.sh
+
+## logkeys: one spelling per log key (clientid, username, peername, reason_code, reason).
+logkeys:
+	bash scripts/checklogkeys.sh
 
 ## bench: hot-path micro-benchmarks with allocation counts.
 bench:

@@ -65,7 +65,7 @@ func (wr *Writer) WriteError(w http.ResponseWriter, r *http.Request, err error) 
 	if e.Status >= 500 {
 		wr.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	} else {
-		wr.Log.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code, "msg", e.Message)
+		wr.Log.Debug("api request refused", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code, "message", e.Message)
 	}
 	for k, v := range e.Header {
 		w.Header()[k] = v

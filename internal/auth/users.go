@@ -170,7 +170,7 @@ func (u *Users) check(ctx context.Context, name string, acc *account, pw []byte)
 // refuse logs a refused CONNECT and returns the reason code wrapped.
 func (u *Users) refuse(req *broker.AuthRequest, why string, code packet.ReasonCode) error {
 	c := req.Client
-	u.log.Debug("auth: connect refused", "client_id", c.ClientID, "username", c.Username,
-		"remote", c.RemoteAddr.String(), "reason", why)
+	u.log.Debug("auth: connect refused", "clientid", c.ClientID, "username", c.Username,
+		"peername", c.RemoteAddr.String(), "reason", why)
 	return fmt.Errorf("auth: %s: %w", why, code)
 }

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/herald-mqtt/herald/internal/lograte"
 	"github.com/herald-mqtt/herald/internal/mqtt/packet"
 )
 
@@ -52,7 +53,7 @@ type Options struct {
 	Authorizer    Authorizer      // nil: everything is allowed
 	Forwarder     Forwarder       // nil: single node
 	Registry      SessionRegistry // nil: this node's session table
-	Logger        *slog.Logger    // nil: discard
+	Logger        *slog.Logger    // nil: discard; the broker rate-limits its lines (internal/lograte)
 }
 
 // Broker is the MQTT broker core. Create it with New, call Start, hand it
@@ -60,6 +61,7 @@ type Options struct {
 type Broker struct {
 	cfg      atomic.Pointer[liveConfig] // swapped whole by UpdateConfig; read with conf()
 	log      *slog.Logger
+	logRate  *lograte.Handler // log's handler: Flush writes the suppressed-lines summaries
 	store    Store
 	authn    Authenticator
 	authz    Authorizer
@@ -95,8 +97,9 @@ func New(cfg Config, opts Options) (*Broker, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	rl := lograte.New(log.With("component", "broker").Handler(), lograte.Options{})
 	b := &Broker{
-		log: log.With("component", "broker"), store: opts.Store, authn: opts.Authenticator,
+		log: slog.New(rl), logRate: rl, store: opts.Store, authn: opts.Authenticator,
 		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry,
 		sessions: newSessionTable(), stop: make(chan struct{}), cfgChanged: make(chan struct{}, 1),
 	}
@@ -120,7 +123,26 @@ func (b *Broker) Start() error {
 	}
 	b.goAttach(b.sysLoop)
 	b.goAttach(b.retryLoop)
+	b.goAttach(b.logFlushLoop)
 	return nil
+}
+
+// logFlushEvery is how often the log says how many lines it held back.
+const logFlushEvery = 10 * time.Second
+
+// logFlushLoop writes the rate limiter's summaries (lograte) until Stop;
+// Shutdown writes the last ones.
+func (b *Broker) logFlushLoop() {
+	t := time.NewTicker(logFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			b.logRate.Flush()
+		}
+	}
 }
 
 // goAttach runs fn on a goroutine the broker waits for at Shutdown.
@@ -136,7 +158,8 @@ func (b *Broker) goAttach(fn func()) {
 // every client DISCONNECT 0x8B (v5) and close it, keeping persistent sessions
 // (their pending wills fire after the next start if the client does not come
 // back in time); wait for the connections to end or ctx; stop timers and the
-// $SYS publisher. The caller closes the store afterwards. Idempotent.
+// $SYS publisher; write the log's last suppressed-lines summaries. The
+// caller closes the store afterwards. Idempotent.
 func (b *Broker) Shutdown(ctx context.Context) error {
 	var err error
 	b.once.Do(func() {
@@ -152,6 +175,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 			return true
 		})
 		b.wg.Wait()
+		b.logRate.Flush()
 	})
 	return err
 }

@@ -65,11 +65,12 @@ type client struct {
 	aliasIn    map[uint16]string
 	w          *work // per-batch scratch: pooled, held only while input is processed
 	limiter    *rate.Limiter
-	auth       *authExchange // v5 enhanced authentication in progress
-	reauth     *authExchange // the method and state for re-authentication
-	normal     bool          // a DISCONNECT 0x00 was received: no will
-	assigned   bool          // the server assigned the client id
-	cleanStart bool          // the CONNECT's Clean Start (Clean Session) flag
+	auth       *authExchange     // v5 enhanced authentication in progress
+	reauth     *authExchange     // the method and state for re-authentication
+	normal     bool              // a DISCONNECT 0x00 was received: no will
+	discRC     packet.ReasonCode // the reason code of the client's DISCONNECT
+	assigned   bool              // the server assigned the client id
+	cleanStart bool              // the CONNECT's Clean Start (Clean Session) flag
 
 	// the peer's limits, fixed at CONNECT
 	maxOut      int    // client's Maximum Packet Size, 0 = none
@@ -92,7 +93,8 @@ type client struct {
 	aliasOut map[string]uint16
 	drops    int
 	held     ring[*ackGroup]
-	out      outCounts // sent and dropped, next to the state it counts
+	end      serverClose // why the server closed the connection, first cause (noteEnd)
+	out      outCounts   // sent and dropped, next to the state it counts
 
 	ctr connCounters // per-connection traffic counters (see counters.go)
 

@@ -35,6 +35,7 @@ func (c *client) handleHandshake(fh packet.FixedHeader, body []byte) error {
 	case fh.Type == packet.AUTH && c.auth != nil:
 		return c.continueAuth(fh, body)
 	}
+	c.logRefused(packet.ProtocolError, errors.New("first packet is "+fh.Type.String()+", not CONNECT"))
 	return errRefused // not a CONNECT: close without a response [MQTT-3.1.0-1]
 }
 
@@ -61,9 +62,15 @@ func (c *client) handleConnect(fh packet.FixedHeader, body []byte) error {
 	return c.authenticate(&p)
 }
 
-// refuse answers a refused CONNECT: a CONNACK with rc (translated for v3;
-// none for a malformed v3 CONNECT), then the connection closes.
+// refuse logs a refused CONNECT and answers it (see answerRefused).
 func (c *client) refuse(rc packet.ReasonCode, cause error) error {
+	c.logRefused(rc, cause)
+	return c.answerRefused(rc, cause)
+}
+
+// answerRefused answers a refused CONNECT: a CONNACK with rc (translated
+// for v3; none for a malformed v3 CONNECT), then the connection closes.
+func (c *client) answerRefused(rc packet.ReasonCode, cause error) error {
 	v := c.version
 	if v != packet.V5 {
 		if rc == packet.MalformedPacket || rc == packet.ProtocolError {
@@ -184,7 +191,8 @@ func (c *client) authResult(err error, p *packet.Connect) error {
 		if rc < 0x80 {
 			rc = packet.ServerUnavailable
 		}
-		return c.refuse(rc, err)
+		c.logAuthFailed(rc, err)
+		return c.answerRefused(rc, err)
 	}
 	c.b.metrics.Inc(MAuthenticationSuccess)
 	if !p.UsernameFlag && !p.PasswordFlag {
@@ -197,7 +205,9 @@ func (c *client) authResult(err error, p *packet.Connect) error {
 func (c *client) startAuth(p *packet.Connect, req AuthRequest) error {
 	ea, ok := c.b.authn.(EnhancedAuthenticator)
 	if !ok {
-		return c.refuse(packet.BadAuthenticationMethod, errors.New("enhanced authentication not supported"))
+		err := errors.New("enhanced authentication not supported")
+		c.logAuthFailed(packet.BadAuthenticationMethod, err)
+		return c.answerRefused(packet.BadAuthenticationMethod, err)
 	}
 	c.auth = &authExchange{connect: p.Clone(), method: req.AuthMethod, req: req}
 	c.auth.req.Client = &c.info
@@ -259,6 +269,7 @@ func (c *client) finishConnect(p *packet.Connect, authData []byte) error {
 	expiry := c.sessionExpiry(p)
 	ack := c.connackFor(p, expiry, authData)
 	c.b.openSession(c, p.CleanStart, expiry, will, ack, c.info.Username)
+	c.logConnected(ack.SessionPresent, expiry)
 	if c.auth != nil {
 		c.reauth = &authExchange{method: c.auth.method, req: c.auth.req, state: c.auth.state}
 		c.auth = nil
@@ -391,7 +402,7 @@ func (c *client) buildWill(p *packet.Connect) (*Will, packet.ReasonCode) {
 	}
 	tp := c.info.Mountpoint + p.WillTopic
 	if !c.b.authorize(c.w, &c.info, ActionPublish, bytesOf(tp), p.WillQoS, p.WillRetain) {
-		c.b.log.Debug("will not authorized; dropped", "client", c.info.ClientID, "topic", tp)
+		c.b.log.Debug("will not authorized; dropped", "clientid", c.info.ClientID, "topic", tp)
 		return nil, packet.Success
 	}
 	m := &Message{Topic: tp, Payload: append([]byte(nil), p.WillPayload...), QoS: p.WillQoS,

@@ -83,6 +83,7 @@ func (c *client) writePublish(w *work, t *packet.Publish, expiry int64, qos byte
 	}
 	size := p.Size(c.version)
 	if c.maxOut > 0 && size > c.maxOut {
+		c.logTooLarge(t.Topic, size)
 		c.out.drop(DropTooLarge)
 		w.tally.inc(MDeliveryDroppedTooLarge)
 		w.tally.inc(MDeliveryDropped)
@@ -233,7 +234,7 @@ func (c *client) slowConsumer(w *work) {
 	cfg := c.b.conf()
 	if cfg.SlowConsumerPolicy == "disconnect" || (cfg.SlowConsumerMaxDrop > 0 && c.drops > cfg.SlowConsumerMaxDrop) {
 		w.tally.inc(MOverloadSlowConsumerDisconnect)
-		c.b.log.Warn("disconnecting slow consumer", "client", c.info.ClientID, "pending_bytes", c.pending(), "drops", c.drops)
+		c.b.log.Warn("disconnecting slow consumer", "clientid", c.info.ClientID, "pending_bytes", c.pending(), "drops", c.drops)
 		c.shutdown(packet.QuotaExceeded)
 	}
 }
@@ -321,6 +322,9 @@ func (s *session) dropForRoom(w *work, e *QueueEntry) bool {
 
 func (s *session) dropped(w *work, e *QueueEntry, why DropReason) {
 	if why == DropQueueFull {
+		if s.qdropped == 0 {
+			s.logQueueFull(e)
+		}
 		s.qdropped++
 	}
 	if c := s.conn; c != nil {

@@ -381,6 +381,7 @@ func (c *client) handleDisconnect(fh packet.FixedHeader, body []byte) error {
 		}
 	}
 	c.normal = d.ReasonCode != packet.DisconnectWithWill
+	c.discRC = d.ReasonCode
 	return errNormalDisconnect
 }
 

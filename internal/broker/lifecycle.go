@@ -23,7 +23,7 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 	var s *session
 	stored := false // whether this connect changed stored session state
 	if old := b.sessions.get(id); old != nil {
-		continues, deleted := b.takeOver(old, clean)
+		continues, deleted := b.takeOver(old, clean, c)
 		if continues {
 			s = old
 		}
@@ -48,7 +48,7 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 		// session stays discarded, a new persistent one exists): make it
 		// durable first, as SUBACK and PUBACK are.
 		if err := b.commitSync(nil); err != nil {
-			b.log.Error("store commit failed at connect", "client", id, "err", err)
+			b.log.Error("store commit failed at connect", "clientid", id, "err", err)
 		}
 	}
 	ack.SessionPresent = present // [MQTT-3.2.2-2, 3.2.2-3]
@@ -71,11 +71,12 @@ func (b *Broker) openSession(c *client, clean bool, expiry uint32, will *Will, a
 // (then the old session ends, and its will, if pending, is published).
 // deleted reports that the ended session's stored state was deleted.
 // Caller holds the id lock.
-func (b *Broker) takeOver(old *session, clean bool) (continues, deleted bool) {
+func (b *Broker) takeOver(old *session, clean bool, by *client) (continues, deleted bool) {
 	old.mu.Lock()
 	deleted = old.stored
 	oc := old.conn
 	if oc != nil {
+		by.logTakeover(oc)
 		old.detach()
 		oc.shutdown(packet.SessionTakenOver)
 		b.metrics.Inc(MSessionTakenover)
@@ -150,16 +151,19 @@ func (c *client) cleanup(err error) {
 	}
 	if c.sess == nil {
 		c.closeConn()
+		c.logClosedEarly(err)
 		return
 	}
 	b := c.b
 	lk := b.ids.lock(c.sess.id)
 	s := c.sess
 	s.mu.Lock()
+	byServer := c.end // the server closed it (kick, takeover ...): its reason, not err, is why
 	c.lastWord(err)
 	if s.conn != c { // taken over or kicked
 		s.mu.Unlock()
 		lk.Unlock()
+		c.logDisconnected(byServer, err)
 		c.disconnected(err)
 		return
 	}
@@ -176,6 +180,7 @@ func (c *client) cleanup(err error) {
 		b.endSession(s, SessionTerminated)
 	}
 	lk.Unlock()
+	c.logDisconnected(byServer, err)
 	c.disconnected(err)
 }
 
@@ -252,6 +257,7 @@ func (b *Broker) expire(s *session, gen uint64) {
 	live := s.gen == gen && s.conn == nil && !s.closed
 	s.mu.Unlock()
 	if live {
+		b.logExpired(s)
 		b.endSession(s, SessionTerminated)
 	}
 }
@@ -331,6 +337,7 @@ func (b *Broker) unindex(s *session, filter string) {
 
 // publishWill routes a will message [MQTT-3.1.2-8].
 func (b *Broker) publishWill(w *Will) {
+	b.logWill(w.Msg)
 	m := *w.Msg
 	now := time.Now().UnixNano()
 	m.ID, m.Created = b.nextMsgID(), now

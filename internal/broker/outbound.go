@@ -74,7 +74,7 @@ func (c *client) writePacket(w *work, pk packet.Packet) {
 	buf := c.reserve(256)
 	out, err := pk.Append(buf, c.version)
 	if err != nil {
-		c.b.log.Warn("encode failed", "client", c.info.ClientID, "packet", pk.Type().String(), "err", err)
+		c.b.log.Warn("encode failed", "clientid", c.info.ClientID, "packet", pk.Type().String(), "err", err)
 		return
 	}
 	*c.outp = out
@@ -93,6 +93,7 @@ func (c *client) flushLoop() {
 		s.mu.Lock()
 		c.writing = 0
 		if werr != nil {
+			c.noteEnd(0, writeFailed(werr))
 			c.closing = true
 			c.releaseOut()
 		}
@@ -209,6 +210,7 @@ func (c *client) flushRest(bp *[]byte, off int) {
 	if err != nil {
 		s := c.sess
 		s.mu.Lock()
+		c.noteEnd(0, writeFailed(err))
 		c.closing = true
 		s.mu.Unlock()
 	}
@@ -234,6 +236,7 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 	if c.closing {
 		return
 	}
+	c.noteEnd(rc, why)
 	if c.version == packet.V5 && c.connected {
 		d := &packet.Disconnect{ReasonCode: rc}
 		if why != "" {
@@ -344,7 +347,7 @@ func (c *client) durableDone(g *ackGroup, err error) {
 	defer s.mu.Unlock()
 	if err != nil {
 		c.b.metrics.Inc(MStoreCommitErrors)
-		c.b.log.Error("store commit failed; closing connection without acknowledging", "client", c.info.ClientID, "err", err)
+		c.b.log.Error("store commit failed; closing connection without acknowledging", "clientid", c.info.ClientID, "err", err)
 		c.shutdown(packet.UnspecifiedError)
 		return
 	}

@@ -32,6 +32,7 @@ func (b *Broker) restore() error {
 	}
 	for _, s := range expired {
 		lk := b.ids.lock(s.id)
+		b.logExpired(s)
 		b.endSession(s, SessionTerminated)
 		lk.Unlock()
 	}

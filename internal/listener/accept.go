@@ -82,7 +82,7 @@ func (l *Listener) dispatch(c net.Conn) {
 	l.stats.accepted.Add(1)
 	if !l.acquire() {
 		l.stats.rejected.Add(1)
-		l.log.Debug("max connections reached, closing", slog.String("remote", c.RemoteAddr().String()))
+		l.log.Debug("max connections reached, closing", slog.String("peername", c.RemoteAddr().String()))
 		_ = c.Close()
 		return
 	}

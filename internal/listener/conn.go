@@ -120,7 +120,7 @@ func (l *Listener) handshake(c net.Conn, meta *ConnMeta) (net.Conn, error) {
 	_ = c.SetDeadline(time.Now().Add(l.cfg.HandshakeTimeout))
 	if err := tc.Handshake(); err != nil {
 		l.stats.handshakeErrs.Add(1)
-		l.log.Debug("tls handshake failed", slog.String("remote", meta.RemoteAddr.String()), slog.Any("err", err))
+		l.log.Debug("tls handshake failed", slog.String("peername", meta.RemoteAddr.String()), slog.Any("err", err))
 		return nil, fmt.Errorf("tls handshake: %w", err)
 	}
 	_ = c.SetDeadline(time.Time{})

@@ -25,7 +25,7 @@ func (l *Listener) readProxy(raw net.Conn, meta *ConnMeta) (net.Conn, error) {
 	}
 	if err != nil {
 		l.stats.proxyErrs.Add(1)
-		l.log.Debug("proxy protocol header refused", slog.String("remote", meta.RemoteAddr.String()), slog.Any("err", err))
+		l.log.Debug("proxy protocol header refused", slog.String("peername", meta.RemoteAddr.String()), slog.Any("err", err))
 		return nil, fmt.Errorf("proxy header: %w", err)
 	}
 	applyProxyHeader(h, meta)

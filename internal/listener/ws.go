@@ -84,7 +84,7 @@ func (s *wsServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := websocket.Accept(w, r, opts)
 	if err != nil {
 		s.l.stats.upgradeErrs.Add(1)
-		s.l.log.Debug("websocket upgrade failed", slog.String("remote", tc.meta.RemoteAddr.String()), slog.Any("err", err))
+		s.l.log.Debug("websocket upgrade failed", slog.String("peername", tc.meta.RemoteAddr.String()), slog.Any("err", err))
 		return
 	}
 	s.run(tc, ws, proto)

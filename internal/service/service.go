@@ -10,6 +10,7 @@ import (
 	"github.com/herald-mqtt/herald/internal/banned"
 	"github.com/herald-mqtt/herald/internal/broker"
 	"github.com/herald-mqtt/herald/internal/config"
+	"github.com/herald-mqtt/herald/internal/lograte"
 )
 
 // Controller is what the service needs from the node that is not the
@@ -58,8 +59,8 @@ type ListenerState struct {
 type Options struct {
 	Broker     *broker.Broker // this node's broker
 	Controller Controller
-	DataDir    string // the node's data dir; management state lives under DataDir/mgmt
-	Logger     *slog.Logger
+	DataDir    string           // the node's data dir; management state lives under DataDir/mgmt
+	Logger     *slog.Logger     // the service rate-limits its lines (internal/lograte)
 	Now        func() time.Time // nil: time.Now (tests inject a clock)
 	// MonitorInterval is the monitor's sampling period (0: 10 s, as EMQX).
 	MonitorInterval time.Duration
@@ -68,12 +69,13 @@ type Options struct {
 
 // Service is the management service of one node, cluster-shaped.
 type Service struct {
-	opts  Options
-	log   *slog.Logger
-	nodes []*node // every node of the cluster; today only this one
-	local *node
-	now   func() time.Time
-	sec   *security
+	opts    Options
+	log     *slog.Logger
+	logRate *lograte.Handler // log's handler: Flush writes the suppressed-lines summaries
+	nodes   []*node          // every node of the cluster; today only this one
+	local   *node
+	now     func() time.Time
+	sec     *security
 
 	running  atomic.Bool         // between Start and Close (GET /status)
 	monitors map[string]*monitor // node name -> its time series (monitor.go)
@@ -105,7 +107,8 @@ func New(opts Options) (*Service, error) {
 		now = time.Now
 	}
 	local := &node{name: opts.Broker.Config().NodeName, b: opts.Broker}
-	s := &Service{opts: opts, log: log.With("component", "service"), nodes: []*node{local}, local: local,
+	rl := lograte.New(log.With("component", "service").Handler(), lograte.Options{Now: now})
+	s := &Service{opts: opts, log: slog.New(rl), logRate: rl, nodes: []*node{local}, local: local,
 		now: now, stop: make(chan struct{})}
 	return s, nil
 }
@@ -123,15 +126,23 @@ func (s *Service) Start() error {
 	s.initAlarms()
 	s.startRetainerSweeper()
 	s.startMonitors()
+	s.every(logFlushEvery, s.logRate.Flush)
 	s.running.Store(true)
 	return nil
 }
 
-// Close stops the background work and waits for it.
+// logFlushEvery is how often the log says how many lines it held back.
+const logFlushEvery = 10 * time.Second
+
+// Close stops the background work and waits for it, then writes the log's
+// last suppressed-lines summaries.
 func (s *Service) Close() error {
 	s.running.Store(false)
 	s.once.Do(func() { close(s.stop) })
 	s.wg.Wait()
+	if s.logRate != nil { // nil in tests that build a Service by hand
+		s.logRate.Flush()
+	}
 	return nil
 }
 

@@ -67,7 +67,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error) {
 	now := s.now()
 	if s.sec.limiter.locked(in.Username, in.ClientIP, now) {
-		s.log.Info("dashboard login locked", "username", in.Username, "ip", in.ClientIP)
+		s.log.Info("dashboard login locked", "username", in.Username, "peerhost", in.ClientIP)
 		return LoginResult{}, Errorf(ErrUnauthorized, "LOGIN_LOCKED", "Login locked")
 	}
 	u, ok := s.user(in.Username)
@@ -77,14 +77,14 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (LoginResult, error)
 			known = u.Username
 		}
 		if s.sec.limiter.fail(known, in.ClientIP, s.now(), s.lockPolicy()) {
-			s.log.Warn("dashboard login locked after repeated failures", "username", in.Username, "ip", in.ClientIP)
+			s.log.Warn("dashboard login locked after repeated failures", "username", in.Username, "peerhost", in.ClientIP)
 		}
-		s.log.Info("dashboard login failed", "username", in.Username, "ip", in.ClientIP)
+		s.log.Info("dashboard login failed", "username", in.Username, "peerhost", in.ClientIP)
 		return LoginResult{}, Errorf(ErrUnauthorized, "BAD_USERNAME_OR_PWD", "Auth failed")
 	}
 	s.sec.limiter.reset(u.Username)
 	tok := s.sec.tokens.issue(u.Username, u.Role, s.now(), s.tokenTTL())
-	s.log.Info("dashboard login", "username", u.Username, "ip", in.ClientIP)
+	s.log.Info("dashboard login", "username", u.Username, "peerhost", in.ClientIP)
 	return LoginResult{Token: tok, Role: u.Role, Version: broker.Version}, nil
 }
 

@@ -22,6 +22,7 @@ import (
 type Server struct {
 	*server.Server
 	Config config.Config
+	log    *slog.Logger // kept for Restart
 }
 
 // TestConfig is the configuration RunServer starts from: every default
@@ -61,14 +62,20 @@ func RunServer(t testing.TB, mutate ...func(*config.Config)) *Server {
 // Start runs a node with exactly cfg and stops it in t.Cleanup.
 func Start(t testing.TB, cfg config.Config) *Server {
 	t.Helper()
-	srv, err := server.New(cfg, Logger())
+	return StartWithLogger(t, cfg, Logger())
+}
+
+// StartWithLogger is Start with the node logging to log.
+func StartWithLogger(t testing.TB, cfg config.Config, log *slog.Logger) *Server {
+	t.Helper()
+	srv, err := server.New(cfg, log)
 	if err != nil {
 		t.Fatalf("server.New: %v", err)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatalf("server.Start: %v", err)
 	}
-	s := &Server{Server: srv, Config: cfg}
+	s := &Server{Server: srv, Config: cfg, log: log}
 	t.Cleanup(func() { s.Stop(t) })
 	return s
 }
@@ -84,11 +91,11 @@ func (s *Server) Stop(t testing.TB) {
 }
 
 // Restart stops the node and starts a new one on the same data dir and
-// configuration (listeners get new ports).
+// configuration and logger (listeners get new ports).
 func (s *Server) Restart(t testing.TB) *Server {
 	t.Helper()
 	s.Stop(t)
-	return Start(t, s.Config)
+	return StartWithLogger(t, s.Config, s.log)
 }
 
 // Addr returns host:port of a listener ("tcp:default", "ws:default").
