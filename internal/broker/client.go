@@ -83,6 +83,7 @@ type client struct {
 	retainOK   bool   // mqtt.retain_available
 	aliasInMax uint16 // mqtt.max_topic_alias
 	ourRecvMax int    // mqtt.max_inflight: our Receive Maximum
+	serverKA   uint16 // Server Keep Alive (v5; mqtt.server_keepalive or max_keepalive), 0 = none
 
 	// outbound, guarded by sess.mu
 	outp     *[]byte // pooled backing of out
