@@ -90,6 +90,7 @@ type client struct {
 	writing  int     // bytes handed to the flusher's current write
 	flushing bool    // a flusher goroutine runs or is about to
 	closing  bool    // no more writes; close once flushed
+	lingers  bool    // closing after a DISCONNECT or refusing CONNACK: half-close and linger (linger.go)
 	aliasOut map[string]uint16
 	drops    int
 	held     ring[*ackGroup]
@@ -98,7 +99,8 @@ type client struct {
 	ctr connCounters // per-connection traffic counters (see counters.go)
 
 	closeOnce sync.Once
-	closed    atomic.Bool // set by closeConn
+	closed    atomic.Bool  // set by closeConn
+	wshut     atomic.Int32 // write-side state: wsOpen, wsShutting, wsShut (linger.go)
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so

@@ -83,7 +83,7 @@ func (c *client) refuse(rc packet.ReasonCode, cause error) error {
 		ack.Props.Set(packet.PropReasonString)
 	}
 	if buf, err := ack.Append(nil, v); err == nil {
-		c.writeDirect(buf)
+		c.lingers = c.writeDirect(buf)
 	}
 	c.b.metrics.Inc(MPacketsConnackSent)
 	c.b.metrics.Inc(MPacketsSent)

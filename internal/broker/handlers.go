@@ -336,7 +336,7 @@ func (c *client) unsubscribeOne(f string) packet.ReasonCode {
 // 0x80 refuses a valid filter and their UNSUBACK has no code, so it is a
 // protocol violation that closes the connection before any filter of the
 // packet takes effect [MQTT-4.8.0-1], as mosquitto does. v5 answers the
-// filter with 0x8F instead (ARCHITECTURE.md, "Protocol errors").
+// filter with 0x8F instead (README.md, "Protocol notes").
 func (c *client) v3FilterRule(f string) error {
 	if c.version == packet.V5 {
 		return nil
