@@ -155,10 +155,12 @@ func (b *Broker) goAttach(fn func()) {
 }
 
 // Shutdown stops the broker, in this order: refuse new connections; send
-// every client DISCONNECT 0x8B (v5) and close it, keeping persistent sessions
-// (their pending wills fire after the next start if the client does not come
-// back in time); wait for the connections to end or ctx; stop timers and the
-// $SYS publisher; write the log's last suppressed-lines summaries. The
+// every client DISCONNECT 0x8B (v5) and close it once flushed, keeping
+// persistent sessions (their pending wills fire after the next start if the
+// client does not come back in time), without the linger of other
+// server-initiated closes (lingering connections are closed too); wait for
+// the connections to end or ctx; stop timers and the $SYS publisher; write
+// the log's last suppressed-lines summaries. The
 // caller closes the store afterwards. Idempotent.
 func (b *Broker) Shutdown(ctx context.Context) error {
 	var err error
@@ -166,6 +168,7 @@ func (b *Broker) Shutdown(ctx context.Context) error {
 		b.closing.Store(true)
 		close(b.stop)
 		b.conns.each(func(c *client) { c.kick(packet.ServerShuttingDown) })
+		b.conns.each((*client).cutLinger)
 		err = b.conns.wait(ctx)
 		b.bursts.close()
 		b.sessions.each(func(s *session) bool {

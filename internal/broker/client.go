@@ -84,12 +84,14 @@ type client struct {
 	retainOK   bool   // mqtt.retain_available
 	aliasInMax uint16 // mqtt.max_topic_alias
 	ourRecvMax int    // mqtt.max_inflight: our Receive Maximum
+	serverKA   uint16 // Server Keep Alive (v5; mqtt.server_keepalive or max_keepalive), 0 = none
 
 	// outbound, guarded by sess.mu
 	outp     *[]byte // pooled backing of out
 	writing  int     // bytes handed to the flusher's current write
 	flushing bool    // a flusher goroutine runs or is about to
 	closing  bool    // no more writes; close once flushed
+	lingers  bool    // closing after a DISCONNECT or refusing CONNACK: half-close and linger (linger.go)
 	aliasOut map[string]uint16
 	drops    int
 	held     ring[*ackGroup]
@@ -99,7 +101,8 @@ type client struct {
 	ctr connCounters // per-connection traffic counters (see counters.go)
 
 	closeOnce sync.Once
-	closed    atomic.Bool // set by closeConn
+	closed    atomic.Bool  // set by closeConn
+	wshut     atomic.Int32 // write-side state: wsOpen, wsShutting, wsShut (linger.go)
 }
 
 // ackGroup is a run of responses held until a durable commit completes, so

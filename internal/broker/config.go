@@ -33,6 +33,7 @@ type Config struct {
 	MaxMqueueLen        int           // mqtt.max_mqueue_len, 0 = unlimited
 	MqueueStoreQoS0     bool          // mqtt.mqueue_store_qos0
 	ServerKeepAlive     uint16        // mqtt.server_keepalive seconds, 0 = disabled
+	MaxKeepAlive        uint16        // mqtt.max_keepalive seconds, 0 = disabled
 	KeepaliveMultiplier float64       // mqtt.keepalive_multiplier
 	ResponseInformation string        // mqtt.response_information
 	ServerReference     string        // mqtt.server_reference: sent with 0x9C when the node shuts down

@@ -54,6 +54,9 @@ func (c *client) handleConnect(fh packet.FixedHeader, body []byte) error {
 	if rc := c.checkClientID(&p); rc != packet.Success {
 		return c.refuse(rc, errors.New("client identifier not valid"))
 	}
+	if c.keepAliveRefused(p.KeepAlive) {
+		return c.refuse(packet.ClientIdentifierNotValid, errors.New("keep alive above mqtt.max_keepalive"))
+	}
 	for _, h := range c.b.hooks.load().connect {
 		if err := h.OnConnect(&c.info, &p); err != nil {
 			return c.refuse(reasonOf(err), err)
@@ -87,7 +90,7 @@ func (c *client) answerRefused(rc packet.ReasonCode, cause error) error {
 		ack.Props.Set(packet.PropReasonString)
 	}
 	if buf, err := ack.Append(nil, v); err == nil {
-		c.writeDirect(buf)
+		c.lingers = c.writeDirect(buf)
 	}
 	c.b.metrics.Inc(MPacketsConnackSent)
 	c.b.metrics.Inc(MPacketsSent)
@@ -126,6 +129,30 @@ func assignClientID() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return "herald-" + hex.EncodeToString(b[:])
+}
+
+// keepAliveRefused reports a 3.1.1 or 3.1 CONNECT whose keep alive is above
+// mqtt.max_keepalive, or 0 while it is set. Those clients cannot be told
+// to use another keep alive, so they are refused with 0x02 (identifier
+// rejected), as mosquitto's max_keepalive refuses them; a v5 client gets
+// the maximum as Server Keep Alive instead (serverKeepAlive).
+func (c *client) keepAliveRefused(ka uint16) bool {
+	maxKA := c.b.conf().MaxKeepAlive
+	return c.version != packet.V5 && maxKA > 0 && (ka == 0 || ka > maxKA)
+}
+
+// serverKeepAlive is the Server Keep Alive of a v5 CONNACK whose CONNECT
+// asked for keep alive asked, 0 for none: mqtt.server_keepalive when set,
+// else mqtt.max_keepalive when the client asked for more, or for 0
+// (no keep alive at all). The client must then use it [MQTT-3.2.2-21].
+func serverKeepAlive(cfg *Config, asked uint16) uint16 {
+	switch {
+	case cfg.ServerKeepAlive > 0:
+		return cfg.ServerKeepAlive
+	case cfg.MaxKeepAlive > 0 && (asked == 0 || asked > cfg.MaxKeepAlive):
+		return cfg.MaxKeepAlive
+	}
+	return 0
 }
 
 // applyPeerCert sets the username and/or client id from the TLS client
@@ -294,11 +321,14 @@ func (c *client) fixLimits() {
 	c.maxQoS, c.retainOK, c.aliasInMax, c.ourRecvMax = cfg.MaxQoS, cfg.RetainAvailable, cfg.MaxTopicAlias, cfg.MaxInflight
 }
 
-// setLimits records the client's limits and keep alive.
+// setLimits records the client's limits and keep alive (for v5, the Server
+// Keep Alive CONNACK states, if any).
 func (c *client) setLimits(p *packet.Connect) {
 	ka := p.KeepAlive
-	if c.version == packet.V5 && c.b.conf().ServerKeepAlive > 0 {
-		ka = c.b.conf().ServerKeepAlive // [MQTT-3.2.2-21]
+	if c.version == packet.V5 {
+		if c.serverKA = serverKeepAlive(c.b.conf(), ka); c.serverKA > 0 {
+			ka = c.serverKA // [MQTT-3.2.2-21]
+		}
 	}
 	c.keepAlive = time.Duration(ka) * time.Second
 	c.recvMax = c.ourRecvMax
@@ -348,8 +378,8 @@ func (c *client) connackFor(p *packet.Connect, expiry uint32, authData []byte) *
 		pr.AssignedClientID = []byte(c.info.ClientID) // [MQTT-3.2.2-16]
 		pr.Set(packet.PropAssignedClientID)
 	}
-	if cfg.ServerKeepAlive > 0 {
-		pr.ServerKeepAlive = cfg.ServerKeepAlive
+	if c.serverKA > 0 {
+		pr.ServerKeepAlive = c.serverKA
 		pr.Set(packet.PropServerKeepAlive)
 	}
 	pr.ReceiveMaximum = uint16(c.ourRecvMax)

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
@@ -110,6 +111,11 @@ func (c *client) handleSubscribe(fh packet.FixedHeader, body []byte) error {
 		return err
 	}
 	c.w.tally.inc(MPacketsSubscribeReceived)
+	for i := range p.Subscriptions {
+		if err := c.v3FilterRule(p.Subscriptions[i].Filter); err != nil {
+			return err
+		}
+	}
 	var subID uint32
 	if len(p.Props.SubscriptionIDs) > 0 {
 		subID = p.Props.SubscriptionIDs[0]
@@ -296,17 +302,49 @@ func (c *client) handleUnsubscribe(fh packet.FixedHeader, body []byte) error {
 		return err
 	}
 	c.w.tally.inc(MPacketsUnsubscribeReceived)
+	for _, f := range p.Filters {
+		if err := c.v3FilterRule(f); err != nil {
+			return err
+		}
+	}
 	ack := &packet.Unsuback{PacketID: p.PacketID}
 	for _, f := range p.Filters {
-		rc := packet.Success
-		if !c.b.removeSubscription(c.w, c.sess, c.info.Mountpoint, f) {
-			rc = packet.NoSubscriptionExisted
-		}
-		ack.ReasonCodes = append(ack.ReasonCodes, rc)
+		ack.ReasonCodes = append(ack.ReasonCodes, c.unsubscribeOne(f))
 	}
 	c.queueResponse(ack)
 	c.w.tally.inc(MPacketsUnsubackSent)
 	c.w.tally.inc(MPacketsSent)
+	return nil
+}
+
+// unsubscribeOne removes one subscription and returns its UNSUBACK code (v5
+// only; 3.1.1 UNSUBACK has none): 0x11 if there was none, 0x8F for a filter
+// that could never have been subscribed, as SUBACK answers it.
+func (c *client) unsubscribeOne(f string) packet.ReasonCode {
+	if c.b.removeSubscription(c.w, c.sess, c.info.Mountpoint, f) {
+		return packet.Success
+	}
+	if _, _, _, err := topic.ParseShare(f); err != nil {
+		return packet.TopicFilterInvalid
+	}
+	return packet.NoSubscriptionExisted
+}
+
+// v3FilterRule ends a 3.1.1 or 3.1 connection whose SUBSCRIBE or
+// UNSUBSCRIBE has a Topic Filter that breaks the wildcard rules
+// [MQTT-4.7.1-1] [MQTT-4.7.1-2] or is empty [MQTT-4.7.3-1]: their SUBACK
+// 0x80 refuses a valid filter and their UNSUBACK has no code, so it is a
+// protocol violation that closes the connection before any filter of the
+// packet takes effect [MQTT-4.8.0-1], as mosquitto does. v5 answers the
+// filter with 0x8F instead (README.md, "Protocol notes").
+func (c *client) v3FilterRule(f string) error {
+	if c.version == packet.V5 {
+		return nil
+	}
+	_, _, _, err := topic.ParseShare(f)
+	if errors.Is(err, topic.ErrBadWildcard) || errors.Is(err, topic.ErrEmpty) {
+		return protoErr(err.Error())
+	}
 	return nil
 }
 

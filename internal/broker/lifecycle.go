@@ -150,7 +150,7 @@ func (c *client) cleanup(err error) {
 		c.rbuf = nil
 	}
 	if c.sess == nil {
-		c.closeConn()
+		c.endFlushed(c.lingers) // after a refusing CONNACK, written by this goroutine
 		c.logClosedEarly(err)
 		return
 	}
@@ -185,10 +185,11 @@ func (c *client) cleanup(err error) {
 }
 
 // lastWord closes the connection, after a DISCONNECT carrying the reason
-// code of a protocol violation for v5 clients. Lock held.
+// code of a protocol violation for v5 clients. A connection already
+// closing is left to its flusher, which ends it once the last packet is
+// out (endFlushed). Lock held.
 func (c *client) lastWord(err error) {
 	if c.closing {
-		c.closeConn()
 		return
 	}
 	rc := reasonOf(err)

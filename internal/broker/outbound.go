@@ -94,17 +94,17 @@ func (c *client) flushLoop() {
 		c.writing = 0
 		if werr != nil {
 			c.noteEnd(0, writeFailed(werr))
-			c.closing = true
+			c.closing, c.lingers = true, false
 			c.releaseOut()
 		}
 		if c.outp == nil || len(*c.outp) == 0 {
 			c.flushing = false
-			closing := c.closing
+			closing, lingers := c.closing, c.lingers
 			c.releaseOut()
 			s.mu.Unlock()
 			c.b.metrics.add(0, MBytesSent, uint64(wrote))
 			if closing {
-				c.closeConn()
+				c.endFlushed(lingers)
 			}
 			return
 		}
@@ -173,11 +173,11 @@ func (c *client) flushNow() {
 	c.writing = 0
 	if c.outp == nil || len(*c.outp) == 0 {
 		c.flushing = false
-		closing := c.closing // a shutdown while we held the flushing role
+		closing, lingers := c.closing, c.lingers // a shutdown while we held the flushing role
 		c.releaseOut()
 		s.mu.Unlock()
 		if closing {
-			c.closeConn()
+			c.endFlushed(lingers)
 		}
 		return
 	}
@@ -211,7 +211,7 @@ func (c *client) flushRest(bp *[]byte, off int) {
 		s := c.sess
 		s.mu.Lock()
 		c.noteEnd(0, writeFailed(err))
-		c.closing = true
+		c.closing, c.lingers = true, false
 		s.mu.Unlock()
 	}
 	c.flushLoop()
@@ -226,7 +226,8 @@ func (c *client) releaseOut() {
 }
 
 // shutdown ends the connection from the server side: a v5 client gets a
-// DISCONNECT with rc, then the connection closes once flushed. Lock held.
+// DISCONNECT with rc, then the connection closes once flushed (after a
+// linger, linger.go). Lock held.
 func (c *client) shutdown(rc packet.ReasonCode) { c.shutdownWith(rc, "") }
 
 // shutdownWith is shutdown with a Reason String for the DISCONNECT. When
@@ -251,6 +252,7 @@ func (c *client) shutdownWith(rc packet.ReasonCode, why string) {
 		c.writePacket(nil, d)
 		c.b.metrics.Inc(MPacketsDisconnectSent)
 		c.b.metrics.Inc(MPacketsSent)
+		c.lingers = true
 	}
 	c.closing = true
 	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
@@ -358,14 +360,16 @@ func (c *client) durableDone(g *ackGroup, err error) {
 }
 
 // writeDirect writes bytes before the client is attached to a session (the
-// read goroutine is then the only writer).
-func (c *client) writeDirect(p []byte) {
+// read goroutine is then the only writer) and reports whether they all
+// went out.
+func (c *client) writeDirect(p []byte) bool {
 	if len(p) == 0 {
-		return
+		return true
 	}
 	_ = c.nc.SetWriteDeadline(time.Now().Add(closeDeadline))
-	n, _ := c.nc.Write(p)
+	n, err := c.nc.Write(p)
 	c.ctr.wrote(n)
 	_ = c.nc.SetWriteDeadline(time.Time{})
 	c.b.metrics.Add(MBytesSent, uint64(n))
+	return err == nil
 }

@@ -79,14 +79,19 @@ func (c *client) serveAdopted(ended bool, release func()) {
 // awaitClose returns once the connection is closed, so that a last
 // DISCONNECT still being flushed is not cut off by a listener closing nc
 // when ServeConn returns. The flusher's write deadline bounds the wait.
+// A connection whose write side the flusher shut lingers here, on its own
+// goroutine, then closes (linger.go).
 func (c *client) awaitClose() {
 	deadline := time.Now().Add(2 * closeDeadline)
-	for !c.closed.Load() {
+	for !c.closed.Load() && c.wshut.Load() != wsShut {
 		if time.Now().After(deadline) {
 			c.closeConn()
 			return
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	if !c.closed.Load() {
+		c.linger()
 	}
 }
 
@@ -138,9 +143,12 @@ func (c *client) armDeadline() {
 // serve is the blocking read loop of non-TCP transports.
 func (c *client) serve() error {
 	for {
+		if err := c.readEnd(); err != nil {
+			return err
+		}
 		n, err := c.fill()
 		if err != nil {
-			return err
+			return c.readErr(err)
 		}
 		if err := c.batch(n); err != nil {
 			return err
@@ -184,7 +192,7 @@ func (c *client) serveBursts() {
 	done := make(chan bool, 1)
 	for {
 		c.setDeadline(c.limit)
-		if err := c.waitReadable(); err != nil {
+		if err := c.waitInput(); err != nil {
 			go c.finish(err, done)
 		} else {
 			c.b.bursts.run(c, done)
@@ -195,9 +203,16 @@ func (c *client) serveBursts() {
 	}
 }
 
-// waitReadable blocks until the socket is readable (or its deadline passes
-// or it is closed) without consuming input and without a buffer.
-func (c *client) waitReadable() error { return c.raw.Read(c.waitFn) }
+// waitInput blocks until the socket is readable (or its deadline passes
+// or it is closed) without consuming input and without a buffer; it
+// reports errServerClosed, without waiting, once the server half-closes
+// the connection.
+func (c *client) waitInput() error {
+	if err := c.readEnd(); err != nil {
+		return err
+	}
+	return c.readErr(c.raw.Read(c.waitFn))
+}
 
 // peekReady reports whether the socket has input (or an error or EOF) to
 // read. RawRead resets the poller's readiness before calling it, so it must
@@ -257,12 +272,15 @@ func (c *client) runBurst() (ended bool) {
 // error that ends the connection.
 func (c *client) burstLoop() error {
 	for {
+		if err := c.readEnd(); err != nil {
+			return err
+		}
 		n, err := c.readHot()
 		switch {
 		case err == errIdle:
 			return nil
 		case err != nil:
-			return err
+			return c.readErr(err)
 		}
 		if err := c.batch(n); err != nil {
 			return err

@@ -63,6 +63,7 @@ type MQTT struct {
 	MaxMqueueLen          int           // 0 = infinity
 	MqueueStoreQoS0       bool          //
 	ServerKeepalive       int           // seconds; 0 = disabled
+	MaxKeepalive          int           // seconds; 0 = disabled (no cap)
 	KeepaliveMultiplier   float64       // 1..65535
 	ResponseInformation   string        //
 	ServerReference       string        // MQTT 5 Server Reference sent with 0x9C when the node shuts down

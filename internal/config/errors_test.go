@@ -91,6 +91,7 @@ func TestConfigInvalidValues(t *testing.T) {
 		{"mqtt.retain_available", "yes", "not a boolean"},
 		{"mqtt.keepalive_multiplier", "0.5", "out of range (1..65535)"},
 		{"mqtt.server_keepalive", "70000", "out of range"},
+		{"mqtt.max_keepalive", "70000", "out of range"},
 		{"mqtt.max_packet_size", "257MB", "out of range (1B..256MB)"},
 		{"durability", "fast", `"fast" is not one of: sync, async, off`},
 		{"log.level", "warn", "not one of"},

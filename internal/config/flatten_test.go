@@ -73,7 +73,7 @@ func nonDefaults() map[string]string {
 		"mqtt.strict_mode": "true", "mqtt.idle_timeout": "infinity", "mqtt.max_subscriptions": "7",
 		"mqtt.upgrade_qos": "true", "mqtt.max_inflight": "1", "mqtt.retry_interval": "1500ms",
 		"mqtt.max_awaiting_rel": "infinity", "mqtt.await_rel_timeout": "1d", "mqtt.session_expiry_interval": "0",
-		"mqtt.max_mqueue_len": "infinity", "mqtt.mqueue_store_qos0": "false", "mqtt.server_keepalive": "30",
+		"mqtt.max_mqueue_len": "infinity", "mqtt.mqueue_store_qos0": "false", "mqtt.server_keepalive": "30", "mqtt.max_keepalive": "120",
 		"mqtt.keepalive_multiplier": "1.25", "mqtt.response_information": "resp/", "mqtt.server_reference": "other:1883", "mqtt.peer_cert_as_username": "cn",
 		"mqtt.peer_cert_as_clientid": "md5", "mqtt.max_outbound_bytes": "3KB", "mqtt.slow_consumer_policy": "disconnect",
 		"mqtt.slow_consumer_max_drops": "7", "mqtt.send_timeout": "20s", "mqtt.max_publish_rate": "10/100ms", "mqtt.publish_rate_burst": "5",

@@ -66,7 +66,8 @@ func mqttFields() []field[Config] {
 		durF("mqtt.session_expiry_interval", func(c *Config) *time.Duration { return &c.MQTT.SessionExpiryInterval }, "", 0, maxSessionExpiry),
 		countF("mqtt.max_mqueue_len", func(c *Config) *int { return &c.MQTT.MaxMqueueLen }, maxInt32),
 		boolF("mqtt.mqueue_store_qos0", func(c *Config) *bool { return &c.MQTT.MqueueStoreQoS0 }),
-		keepaliveF(),
+		keepaliveF("mqtt.server_keepalive", func(c *Config) *int { return &c.MQTT.ServerKeepalive }),
+		keepaliveF("mqtt.max_keepalive", func(c *Config) *int { return &c.MQTT.MaxKeepalive }),
 		floatF("mqtt.keepalive_multiplier", func(c *Config) *float64 { return &c.MQTT.KeepaliveMultiplier }, 1, maxUint16),
 		strF("mqtt.response_information", func(c *Config) *string { return &c.MQTT.ResponseInformation }),
 		strF("mqtt.server_reference", func(c *Config) *string { return &c.MQTT.ServerReference }),
@@ -81,10 +82,10 @@ func mqttFields() []field[Config] {
 	}
 }
 
-// keepaliveF is mqtt.server_keepalive: "disabled" (0) or 1..65535 seconds.
-func keepaliveF() field[Config] {
-	p := func(c *Config) *int { return &c.MQTT.ServerKeepalive }
-	f := intF("mqtt.server_keepalive", p, 0, maxUint16)
+// keepaliveF is a keep alive key (mqtt.server_keepalive,
+// mqtt.max_keepalive): "disabled" (0) or 1..65535 seconds.
+func keepaliveF(key string, p func(*Config) *int) field[Config] {
+	f := intF(key, p, 0, maxUint16)
 	set := f.set
 	f.set = func(c *Config, s string) error {
 		if strings.EqualFold(strings.TrimSpace(s), Disabled) {

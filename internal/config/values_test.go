@@ -155,6 +155,7 @@ func TestConfigInfinityAndDisabled(t *testing.T) {
 		"mqtt.max_mqueue_len":                   "infinity",
 		"mqtt.slow_consumer_max_drops":          "infinity",
 		"mqtt.server_keepalive":                 "disabled",
+		"mqtt.max_keepalive":                    "disabled",
 		"sys_topics.sys_msg_interval":           "disabled",
 		"sys_topics.sys_heartbeat_interval":     "Disabled",
 		"listeners.tcp.default.max_connections": "infinity",
@@ -168,7 +169,7 @@ func TestConfigInfinityAndDisabled(t *testing.T) {
 	if m.IdleTimeout != 0 || m.MaxSubscriptions != 0 || m.MaxAwaitingRel != 0 || m.MaxMqueueLen != 0 || m.SlowConsumerMaxDrops != 0 {
 		t.Fatalf("infinity not stored as 0: %+v", m)
 	}
-	if m.ServerKeepalive != 0 || c.SysTopics.SysMsgInterval != 0 || c.SysTopics.SysHeartbeatInterval != 0 {
+	if m.ServerKeepalive != 0 || m.MaxKeepalive != 0 || c.SysTopics.SysMsgInterval != 0 || c.SysTopics.SysHeartbeatInterval != 0 {
 		t.Fatalf("disabled not stored as 0")
 	}
 	flat := c.Flatten()

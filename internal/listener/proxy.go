@@ -3,6 +3,7 @@ package listener
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -96,4 +97,13 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 		c.rest = nil
 	}
 	return n, nil
+}
+
+// CloseWrite shuts the write side of the transport, when it can (TCP), so
+// a handler can half-close a proxied connection as a direct one.
+func (c *prefixConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return errors.ErrUnsupported
 }

@@ -39,6 +39,7 @@ func brokerConfig(c *config.Config) broker.Config {
 		MaxMqueueLen:        m.MaxMqueueLen,
 		MqueueStoreQoS0:     m.MqueueStoreQoS0,
 		ServerKeepAlive:     uint16(m.ServerKeepalive),
+		MaxKeepAlive:        uint16(m.MaxKeepalive),
 		KeepaliveMultiplier: m.KeepaliveMultiplier,
 		ResponseInformation: m.ResponseInformation,
 		ServerReference:     m.ServerReference,

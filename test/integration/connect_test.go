@@ -211,14 +211,21 @@ func TestConnectMalformedV3(t *testing.T) {
 		c.SendBytes(withReservedFlag(connectBytes(t, v, &packet.Connect{ClientID: "m", CleanStart: true}), v))
 		expectSilentClose(t, c)
 	}
-	// Password without user name [MQTT-3.1.2-22].
-	c := testutil.DialRaw(t, s.TCP(), packet.V311)
-	b := connectBytes(t, packet.V311, &packet.Connect{ClientID: "p", CleanStart: true, Username: "u", Password: []byte("p")})
-	b[9] &^= 0x80                 // clear the User Name Flag
-	b = append(b[:15], b[18:]...) // and drop the user name "u" after the client id "p"
-	b[1] = byte(len(b) - 2)
-	c.SendBytes(b)
-	expectSilentClose(t, c)
+	// Password without user name [MQTT-3.1.2-22]; 3.1 has the rule too
+	// (mosquitto closes both).
+	for _, v := range []byte{packet.V311, packet.V31} {
+		off := 0
+		if v == packet.V31 {
+			off = 2 // "MQIsdp" is two bytes longer
+		}
+		c := testutil.DialRaw(t, s.TCP(), v)
+		b := connectBytes(t, v, &packet.Connect{ClientID: "p", CleanStart: true, Username: "u", Password: []byte("p")})
+		b[9+off] &^= 0x80                     // clear the User Name Flag
+		b = append(b[:15+off], b[18+off:]...) // and drop the user name "u" after the client id "p"
+		b[1] = byte(len(b) - 2)
+		c.SendBytes(b)
+		expectSilentClose(t, c)
+	}
 }
 
 // withReservedFlag returns a copy of a CONNECT with the reserved flag set.

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -70,4 +71,84 @@ func TestConnectServerKeepAlive(t *testing.T) {
 	}
 	v3.ExpectNothing(200 * time.Millisecond)
 	rawPingPong(t, v3)
+}
+
+// kaServerKeepAlive returns the Server Keep Alive of a CONNACK, 0 if absent.
+func kaServerKeepAlive(ack *packet.Connack) uint16 {
+	if !ack.Props.Has(packet.PropServerKeepAlive) {
+		return 0
+	}
+	return ack.Props.ServerKeepAlive
+}
+
+// kaExpectClose waits (longer than expectKeepAliveClose, for keep alives
+// above 2 s) for the server to close a silent connection, and checks it did
+// not do so before min.
+func kaExpectClose(t *testing.T, c *testutil.Raw, since time.Time, min time.Duration) {
+	t.Helper()
+	c.ExpectClosed(2 * testutil.Timeout)
+	if d := time.Since(since); d < min {
+		t.Fatalf("closed after %v, before %v", d, min)
+	}
+}
+
+// TestConnectMaxKeepAlive sets mqtt.max_keepalive = 2 (mosquitto's
+// max_keepalive): a v5 client asking for more, or for 0, gets Server Keep
+// Alive 2 in CONNACK and is held to it [MQTT-3.2.2-21] [MQTT-3.1.2-22]; one
+// asking for less keeps its own (no Server Keep Alive [MQTT-3.2.2-22]). A
+// 3.1.1 or 3.1 client asking for more, or for 0, is refused with CONNACK
+// 0x02 (identifier rejected), as mosquitto does; within the maximum it is
+// accepted.
+func TestConnectMaxKeepAlive(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.MaxKeepalive = 2 })
+	start := time.Now()
+	var capped []*testutil.Raw
+	for _, ka := range []uint16{0, 3, 60} {
+		c, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: fmt.Sprintf("cap%d", ka), CleanStart: true, KeepAlive: ka})
+		if got := kaServerKeepAlive(ack); got != 2 {
+			t.Fatalf("keep alive %d: CONNACK Server Keep Alive %d, want 2", ka, got)
+		}
+		capped = append(capped, c)
+	}
+	own, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "own", CleanStart: true, KeepAlive: 1})
+	if ack.Props.Has(packet.PropServerKeepAlive) {
+		t.Fatalf("keep alive 1 under the maximum: CONNACK Server Keep Alive %d, want none", ack.Props.ServerKeepAlive)
+	}
+	for _, v := range []byte{packet.V311, packet.V31} {
+		for _, ka := range []uint16{0, 3} {
+			refuse(t, s.TCP(), v, &packet.Connect{ClientID: "v3", CleanStart: true, KeepAlive: ka}, packet.V3IdentifierRejected)
+		}
+		c, _ := testutil.ConnectRaw(t, s.TCP(), v, &packet.Connect{ClientID: "v3", CleanStart: true, KeepAlive: 2})
+		rawPingPong(t, c)
+	}
+	kaExpectClose(t, own, start, 1300*time.Millisecond)
+	for _, c := range capped {
+		kaExpectClose(t, c, start, 2800*time.Millisecond) // 2 s x keepalive_multiplier 1.5
+	}
+}
+
+// TestConnectMaxKeepAliveWithServerKeepAlive: with both keys set,
+// mqtt.server_keepalive (imposed) wins for v5 clients; max_keepalive still
+// refuses 3.1.1 clients above it. Both apply to new connections as soon
+// as they are changed at run time.
+func TestConnectMaxKeepAliveWithServerKeepAlive(t *testing.T) {
+	t.Parallel()
+	s := testutil.RunServer(t, func(c *config.Config) { c.MQTT.ServerKeepalive, c.MQTT.MaxKeepalive = 1, 30 })
+	for _, ka := range []uint16{0, 10, 60} {
+		_, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "both", CleanStart: true, KeepAlive: ka})
+		if got := kaServerKeepAlive(ack); got != 1 {
+			t.Fatalf("keep alive %d: CONNACK Server Keep Alive %d, want 1 (server_keepalive)", ka, got)
+		}
+	}
+	refuse(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "v3", CleanStart: true, KeepAlive: 60}, packet.V3IdentifierRejected)
+	cfg := s.Broker().Config()
+	cfg.ServerKeepAlive, cfg.MaxKeepAlive = 0, 0
+	if err := s.Broker().UpdateConfig(cfg); err != nil {
+		t.Fatalf("UpdateConfig: %v", err)
+	}
+	testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "v3", CleanStart: true, KeepAlive: 60})
+	if _, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, &packet.Connect{ClientID: "both", CleanStart: true}); ack.Props.Has(packet.PropServerKeepAlive) {
+		t.Fatalf("CONNACK Server Keep Alive %d with both keys disabled", ack.Props.ServerKeepAlive)
+	}
 }

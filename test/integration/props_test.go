@@ -207,3 +207,31 @@ func TestPropsServerReference(t *testing.T) {
 		}
 	}
 }
+
+// TestPropsResponseTopicWildcard: a Response Topic with a wildcard
+// [MQTT-3.3.2-14] is a Protocol Error: a PUBLISH carrying one ends the
+// connection with DISCONNECT 0x82 and is not delivered, a will carrying one
+// refuses the CONNECT with CONNACK 0x82 (section 4.13).
+func TestPropsResponseTopicWildcard(t *testing.T) {
+	s := testutil.RunServer(t, psNoStore)
+	sub, _ := psRaw(t, s.TCP(), packet.V5, "rt-sub")
+	psRawSub(t, sub, 1, 0, packet.Subscription{Filter: "rt/#"})
+	for _, rt := range []string{"reply/+", "reply/#", "+"} {
+		c, _ := psRaw(t, s.TCP(), packet.V5, "rt-pub")
+		psRawPub(c, "rt/x", 1, 1, rt, func(p *packet.Publish) {
+			p.Props.ResponseTopic = []byte(rt)
+			p.Props.Set(packet.PropResponseTopic)
+		})
+		psExpectDisconnect(t, c, packet.ProtocolError)
+		c = testutil.DialRaw(t, s.TCP(), packet.V5)
+		will := withWill(&packet.Connect{ClientID: "rt-will", CleanStart: true}, "rt/will", "w", 0, 0)
+		will.WillProps.ResponseTopic = []byte(rt)
+		will.WillProps.Set(packet.PropResponseTopic)
+		c.Send(will)
+		expectRefused(t, c, packet.ProtocolError)
+	}
+	psRawPub(sub, "rt/ok", 0, 0, "ok")
+	if m := psExpectPub(t, sub); string(m.Topic) != "rt/ok" {
+		t.Fatalf("subscriber got %q: a PUBLISH with a wildcard Response Topic was delivered", m.Topic)
+	}
+}

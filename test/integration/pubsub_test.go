@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,8 @@ import (
 // TestPubSubTopicNames: a PUBLISH whose Topic Name has a wildcard
 // [MQTT-3.3.2-2] ends the connection (v5: DISCONNECT 0x90 Topic Name
 // invalid), as does an empty Topic Name without a Topic Alias
-// [MQTT-4.7.3-1] (Protocol Error); an invalid Topic Filter gets SUBACK 0x8F
-// (0x80 for 3.1.1) [MQTT-4.7.1-1] and the connection stays up.
+// [MQTT-4.7.3-1] (Protocol Error). Invalid Topic Filters: see
+// TestPubSubMalformedFilters.
 func TestPubSubTopicNames(t *testing.T) {
 	s := testutil.RunServer(t, psNoStore)
 	for _, tp := range []string{"a/+", "a/#", "+"} {
@@ -29,20 +31,50 @@ func TestPubSubTopicNames(t *testing.T) {
 	v3, _ := psRaw(t, s.TCP(), packet.V311, "wild3")
 	psRawPub(v3, "a/#", 0, 0, "x")
 	v3.ExpectClosed(testutil.Timeout)
-	for _, v := range psVersions {
-		c, _ := psRaw(t, s.TCP(), v, "filters")
-		want := packet.TopicFilterInvalid
-		if v != packet.V5 {
-			want = 0x80
-		}
-		for i, f := range []string{"a/#/b", "a/b#", "a+/b", "#/a"} {
-			if sa := psRawSub(t, c, uint16(i+1), 0, packet.Subscription{Filter: f}); sa.ReasonCodes[0] != want {
-				t.Fatalf("%s filter %q: SUBACK %v, want %v", psVer(v), f, sa.ReasonCodes[0], want)
+}
+
+// psBadFilters break the wildcard rules [MQTT-4.7.1-1] [MQTT-4.7.1-2] or
+// the length rule [MQTT-4.7.3-1], plainly or in a shared subscription.
+var psBadFilters = []string{"a/#/b", "a/b#", "a+/b", "#/a", "", "$share/g/a/#/b"}
+
+// TestPubSubMalformedFilters: a SUBSCRIBE or UNSUBSCRIBE with a Topic
+// Filter in psBadFilters. 3.1.1 and 3.1 have no code for it (SUBACK 0x80
+// refuses a valid filter, UNSUBACK has no codes): it is a protocol
+// violation and the server closes the connection without an answer
+// [MQTT-4.8.0-1], as mosquitto does. v5 answers that filter with 0x8F Topic
+// Filter invalid in SUBACK and UNSUBACK, the other filters of the packet
+// are handled, and the connection stays up (as EMQX).
+func TestPubSubMalformedFilters(t *testing.T) {
+	s := testutil.RunServer(t, psNoStore)
+	for _, v := range []byte{packet.V311, packet.V31} {
+		for i, f := range psBadFilters {
+			id := fmt.Sprintf("mf%d-%d", v, i)
+			c, _ := psRaw(t, s.TCP(), v, id)
+			c.Send(&packet.Subscribe{PacketID: 1, Subscriptions: []packet.Subscription{{Filter: "ok/a"}, {Filter: f}}})
+			if got := c.ExpectClosed(testutil.Timeout); len(got) != 0 {
+				t.Fatalf("%s SUBSCRIBE %q: got %v before the close, want none", psVer(v), f, got[0].Type())
+			}
+			c, _ = psRaw(t, s.TCP(), v, id)
+			c.Send(&packet.Unsubscribe{PacketID: 2, Filters: []string{"ok/a", f}})
+			if got := c.ExpectClosed(testutil.Timeout); len(got) != 0 {
+				t.Fatalf("%s UNSUBSCRIBE %q: got %v before the close, want none", psVer(v), f, got[0].Type())
 			}
 		}
-		c.Send(&packet.Pingreq{})
-		c.Expect(packet.PINGRESP)
 	}
+	c, _ := psRaw(t, s.TCP(), packet.V5, "mf5")
+	bad := []packet.ReasonCode{0, packet.TopicFilterInvalid}
+	for i, f := range psBadFilters {
+		pid := uint16(2*i + 1)
+		sa := psRawSub(t, c, pid, 0, packet.Subscription{Filter: "ok/a"}, packet.Subscription{Filter: f})
+		if !slices.Equal(sa.ReasonCodes, bad) {
+			t.Fatalf("v5 SUBSCRIBE %q: SUBACK %v, want %v", f, sa.ReasonCodes, bad)
+		}
+		c.Send(&packet.Unsubscribe{PacketID: pid + 1, Filters: []string{"ok/a", f}})
+		if ua := c.Expect(packet.UNSUBACK).(*packet.Unsuback); !slices.Equal(ua.ReasonCodes, bad) {
+			t.Fatalf("v5 UNSUBSCRIBE %q: UNSUBACK %v, want %v", f, ua.ReasonCodes, bad)
+		}
+	}
+	rawPingPong(t, c)
 }
 
 // TestPubSubWildcardsDisabled: with mqtt.wildcard_subscription = false

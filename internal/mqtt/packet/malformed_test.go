@@ -94,6 +94,7 @@ func malformedConnect() []bad {
 		{"connect-maximum-packet-size-0", V5, connectV5(2, props(pU32(PropMaximumPacketSize, 0)), str("c")), pro},
 		{"connect-request-problem-info-2", V5, connectV5(2, props(pByte(PropRequestProblemInfo, 2)), str("c")), pro},
 		{"connect-request-response-info-2", V5, connectV5(2, props(pByte(PropRequestResponseInfo, 2)), str("c")), pro},
+		{"connect-will-response-topic-wildcard [MQTT-3.3.2-14]", V5, connectV5(6, props(), str("c"), props(pStr(PropResponseTopic, "r/#")), str("w"), str("p")), pro},
 		{"connect-will-payload-format-2", V5, connectV5(6, props(), str("c"), props(pByte(PropPayloadFormat, 2)), str("w"), str("p")), pro},
 		{"connect-auth-data-without-method", V5, connectV5(2, props(pStr(PropAuthData, "x")), str("c")), pro},
 		{"connect-props-beyond-body", V5, connectV5(2, []byte{20, 0x11, 0, 0, 0, 1}), mal},
@@ -142,6 +143,8 @@ func malformedPublish() []bad {
 		{"publish-content-type-twice", V5, publishV5(props(pStr(PropContentType, "a"), pStr(PropContentType, "a"))), pro},
 		{"publish-content-type-bad-utf8 [MQTT-3.3.2-19]", V5, publishV5(props(pStr(PropContentType, "\xC3"))), mal},
 		{"publish-response-topic-bad-utf8 [MQTT-3.3.2-13]", V5, publishV5(props(pStr(PropResponseTopic, "\xC3("))), mal},
+		{"publish-response-topic-plus [MQTT-3.3.2-14]", V5, publishV5(props(pStr(PropResponseTopic, "a/+/c"))), pro},
+		{"publish-response-topic-hash [MQTT-3.3.2-14]", V5, publishV5(props(pStr(PropResponseTopic, "#"))), pro},
 		{"publish-props-beyond-body", V5, pk(0x30, str("t"), []byte{9, 1, 1}), mal},
 		{"publish-props-missing", V5, pk(0x30, str("t")), mal},
 	}

@@ -1,6 +1,7 @@
 package packet
 
 import (
+	"bytes"
 	"fmt"
 	"math/bits"
 )
@@ -197,7 +198,9 @@ func (p *Properties) readU32(r *reader, id PropID) error {
 	return p.once(id)
 }
 
-// readBytes reads a UTF-8 string or Binary Data property.
+// readBytes reads a UTF-8 string or Binary Data property. A Response Topic
+// (PUBLISH and Will Properties) with a wildcard is a Protocol Error
+// [MQTT-3.3.2-14]: it names the topic of a response, never a filter.
 func (p *Properties) readBytes(r *reader, id PropID) error {
 	var v []byte
 	var err error
@@ -208,6 +211,9 @@ func (p *Properties) readBytes(r *reader, id PropID) error {
 	}
 	if err != nil {
 		return err
+	}
+	if id == PropResponseTopic && bytes.ContainsAny(v, "+#") {
+		return protocolErr("Response Topic %q has a wildcard [MQTT-3.3.2-14]", v)
 	}
 	*p.bytesField(id) = v
 	return p.once(id)
