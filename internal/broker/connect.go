@@ -54,9 +54,6 @@ func (c *client) handleConnect(fh packet.FixedHeader, body []byte) error {
 	if rc := c.checkClientID(&p); rc != packet.Success {
 		return c.refuse(rc, errors.New("client identifier not valid"))
 	}
-	if c.keepAliveRefused(p.KeepAlive) {
-		return c.refuse(packet.ClientIdentifierNotValid, errors.New("keep alive above mqtt.max_keepalive"))
-	}
 	for _, h := range c.b.hooks.load().connect {
 		if err := h.OnConnect(&c.info, &p); err != nil {
 			return c.refuse(reasonOf(err), err)
@@ -131,20 +128,14 @@ func assignClientID() string {
 	return "herald-" + hex.EncodeToString(b[:])
 }
 
-// keepAliveRefused reports a 3.1.1 or 3.1 CONNECT whose keep alive is above
-// mqtt.max_keepalive, or 0 while it is set. Those clients cannot be told
-// to use another keep alive, so they are refused with 0x02 (identifier
-// rejected), as mosquitto's max_keepalive refuses them; a v5 client gets
-// the maximum as Server Keep Alive instead (serverKeepAlive).
-func (c *client) keepAliveRefused(ka uint16) bool {
-	maxKA := c.b.conf().MaxKeepAlive
-	return c.version != packet.V5 && maxKA > 0 && (ka == 0 || ka > maxKA)
-}
-
 // serverKeepAlive is the Server Keep Alive of a v5 CONNACK whose CONNECT
 // asked for keep alive asked, 0 for none: mqtt.server_keepalive when set,
 // else mqtt.max_keepalive when the client asked for more, or for 0
 // (no keep alive at all). The client must then use it [MQTT-3.2.2-21].
+// A 3.1.1 or 3.1 client cannot be told another keep alive, so it keeps its
+// own: refusing it (as newer mosquitto releases do) would cut off every 3.x
+// client that asks for none, and Debian's mosquitto 2.0.11 and EMQX accept
+// them too. Dead 3.x peers are still found by TCP keep-alive.
 func serverKeepAlive(cfg *Config, asked uint16) uint16 {
 	switch {
 	case cfg.ServerKeepAlive > 0:
