@@ -76,7 +76,7 @@ func Start(t testing.TB, cfg config.Config) *Server {
 // Stop shuts the node down (idempotent).
 func (s *Server) Stop(t testing.TB) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
 	if err := s.Shutdown(ctx); err != nil {
 		t.Errorf("shutdown: %v", err)
