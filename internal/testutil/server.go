@@ -171,3 +171,18 @@ func (s *Server) Metric(t testing.TB, name string) uint64 {
 	}
 	return v
 }
+
+// InTime reports whether less than d has passed since start. A check that
+// holds only until a server timer of d, started no earlier than start,
+// fires (a session not yet expired, a ban not yet lifted) is made only when
+// InTime says so after the round trip that observed it; on a machine so
+// busy that the round trip took d or more the check is inconclusive, which
+// is logged, not failed.
+func InTime(t testing.TB, start time.Time, d time.Duration, what string) bool {
+	t.Helper()
+	if el := time.Since(start); el >= d {
+		t.Logf("%s: not checked, the round trip took %v of a %v window (busy machine)", what, el.Round(time.Millisecond), d)
+		return false
+	}
+	return true
+}
