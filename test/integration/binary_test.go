@@ -47,7 +47,7 @@ func freeAddr(t *testing.T) string {
 // code, stdout and stderr.
 func runHerald(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a failure bound
 	defer cancel()
 	cmd := exec.CommandContext(ctx, heraldBinary(t), args...)
 	cmd.Env, cmd.Dir = env, t.TempDir()
@@ -88,14 +88,14 @@ func startHerald(t *testing.T, addr string, env []string, args ...string) *binNo
 		_ = n.cmd.Process.Kill()
 		<-n.done
 	})
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 60*time.Second, func() error { // start-up, a failure bound
 		select {
 		case err := <-n.done:
 			n.done <- err
 			t.Fatalf("herald exited early: %v\n%s", err, n.stderr.String())
 		default:
 		}
-		return tryConnect(addr, "probe", time.Second)
+		return tryConnect(addr, "probe", testutil.Timeout)
 	})
 	return n
 }
@@ -110,8 +110,8 @@ func (n *binNode) stop(t *testing.T) int {
 	select {
 	case err = <-n.done:
 		n.done <- err
-	case <-time.After(15 * time.Second):
-		t.Fatalf("herald still running 15s after SIGTERM\n%s", n.stderr.String())
+	case <-time.After(testutil.Timeout):
+		t.Fatalf("herald still running %v after SIGTERM\n%s", testutil.Timeout, n.stderr.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

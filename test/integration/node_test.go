@@ -204,7 +204,7 @@ func (n *node) waitStarted(mark int, d time.Duration) error {
 func (n *node) Kill() {
 	n.t.Helper()
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	n.Wait(10 * time.Second)
+	n.Wait(30 * time.Second)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.
