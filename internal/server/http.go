@@ -22,6 +22,11 @@ import (
 // listener's read_timeout.
 const maxHeaderWait = 10 * time.Second
 
+// apiShutdownGrace is how long requests in progress may take to finish at
+// shutdown before their connections are closed: the broker's shutdown
+// comes next and must not wait on a slow HTTP client.
+const apiShutdownGrace = 5 * time.Second
+
 // apiListener is one listener of the HTTP API (dashboard.listeners.http or
 // .https) and the server on it.
 type apiListener struct {
@@ -108,13 +113,18 @@ func (s *Server) refusedLogger(name string, max int) func(uint64) {
 	}
 }
 
-// stopManagement stops the HTTP API listeners and the service. Requests in
-// progress may finish until ctx ends; then every connection is closed.
+// stopManagement stops the HTTP API listeners and the service. Idle
+// connections are closed at once; requests in progress may finish within
+// apiShutdownGrace (and ctx), then every connection is closed. Nothing
+// hijacks a connection, so none is left open.
 func (s *Server) stopManagement(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, apiShutdownGrace)
+	defer cancel()
 	var errs []error
 	for _, a := range s.apis {
 		if err := a.srv.Shutdown(ctx); err != nil {
-			errs = append(errs, err, a.srv.Close())
+			s.log.Warn("http api: requests still in progress at shutdown, closing their connections", "listener", a.name)
+			errs = append(errs, a.srv.Close())
 		}
 		<-a.done
 	}
