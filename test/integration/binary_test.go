@@ -140,7 +140,8 @@ func checkServes(t *testing.T, addr string) {
 func TestBinaryNoConfigAndSIGTERM(t *testing.T) {
 	addr := freeAddr(t)
 	n := startHerald(t, addr, cleanEnv(), "--set", "listeners.tcp.default.bind="+addr,
-		"--set", "listeners.ws.default.bind=off", "--set", "node.data_dir="+t.TempDir())
+		"--set", "listeners.ws.default.bind=off", "--set", "dashboard.listeners.http.bind=off",
+		"--set", "node.data_dir="+t.TempDir())
 	checkServes(t, addr)
 	v5, _ := testutil.ConnectV5(t, addr, &paho.Connect{ClientID: "bin-v5", CleanStart: true})
 	v3 := testutil.DialRaw(t, addr, packet.V311)
@@ -214,7 +215,8 @@ func TestBinaryUnknownKey(t *testing.T) {
 }
 
 // TestBinaryConfigFiles starts herald from a TOML and from a YAML file that
-// set the listener and mqtt.max_topic_levels = 3, and checks the limit is
+// set the listener (the HTTP API off: its default port is shared by every
+// node on the machine) and mqtt.max_topic_levels = 3, and checks the limit is
 // in force (SUBACK 0x8F for a 4-level filter).
 func TestBinaryConfigFiles(t *testing.T) {
 	for _, format := range []string{"toml", "yaml"} {
@@ -238,10 +240,12 @@ func TestBinaryConfigFiles(t *testing.T) {
 func configFile(format, addr, data string) string {
 	if format == "toml" {
 		return fmt.Sprintf("[node]\ndata_dir = %q\n[mqtt]\nmax_topic_levels = 3\n"+
-			"[listeners.tcp.default]\nbind = %q\n[listeners.ws.default]\nbind = \"off\"\n", data, addr)
+			"[listeners.tcp.default]\nbind = %q\n[listeners.ws.default]\nbind = \"off\"\n"+
+			"[dashboard.listeners.http]\nbind = \"off\"\n", data, addr)
 	}
 	return fmt.Sprintf("node:\n  data_dir: %q\nmqtt:\n  max_topic_levels: 3\nlisteners:\n"+
-		"  tcp:\n    default:\n      bind: %q\n  ws:\n    default:\n      bind: \"off\"\n", data, addr)
+		"  tcp:\n    default:\n      bind: %q\n  ws:\n    default:\n      bind: \"off\"\n"+
+		"dashboard:\n  listeners:\n    http:\n      bind: \"off\"\n", data, addr)
 }
 
 // TestBinaryVersion checks herald version.
