@@ -43,7 +43,7 @@ deps:
 ## kept out of `go test ./...` by the loadtest build tag.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
-	$(GO) test -tags loadtest -count=1 -run 'Load' $(LOADTEST_PKGS)
+	$(GO) test -tags loadtest -count=1 -run 'Quiet' $(LOADTEST_PKGS)
 
 ## fuzz: every fuzz target for FUZZTIME (e.g. make fuzz FUZZTIME=5m).
 fuzz:

@@ -15,7 +15,7 @@ import (
 // quiet (rates, latencies, QoS 0 deliveries, runs that overlap in time).
 // They are not part of `go test ./...`; `make bench` runs them:
 //
-//	go test -tags loadtest -run Load ./internal/loadgen/
+//	go test -tags loadtest -run Quiet ./internal/loadgen/
 
 // fullSpeed are the flows with publishers writing as fast as they can.
 var fullSpeed = []flowCase{
@@ -23,10 +23,10 @@ var fullSpeed = []flowCase{
 	{"fanin qos1 full speed v5", []string{"fanin", "-c", "2", "-q", "1", "-V", "5"}},
 }
 
-// TestLoadgenLoadFlows runs every flow and checks that the window measured
+// TestLoadgenQuietFlows runs every flow and checks that the window measured
 // something: messages sent and delivered at a non-zero rate, latencies
 // recorded.
-func TestLoadgenLoadFlows(t *testing.T) {
+func TestLoadgenQuietFlows(t *testing.T) {
 	port := startMosquitto(t)
 	for _, c := range append(slices.Clone(paced), fullSpeed...) {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,10 +52,10 @@ func checkRates(t *testing.T, r *Result) {
 	}
 }
 
-// TestLoadgenLoadPubSub runs a sub and a pub scenario side by side: the
+// TestLoadgenQuietPubSub runs a sub and a pub scenario side by side: the
 // sub run measures the latency of the pub run's stamped messages. Their
 // windows must overlap, which a busy machine may prevent.
-func TestLoadgenLoadPubSub(t *testing.T) {
+func TestLoadgenQuietPubSub(t *testing.T) {
 	port := startMosquitto(t)
 	var wg sync.WaitGroup
 	var sub *Result
