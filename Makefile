@@ -4,6 +4,7 @@ STATICCHECK_VERSION ?= v0.8.2
 FUZZTIME  ?= 30s
 TEST_TIMEOUT ?= 20m
 BENCH_PKGS := ./internal/mqtt/... ./internal/broker/... ./internal/auth/... ./internal/storage/...
+LOADTEST_PKGS := ./internal/loadgen/
 
 .PHONY: all build test unit check fmt vet staticcheck deps logkeys bench fuzz clean
 
@@ -28,6 +29,7 @@ fmt:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags loadtest $(LOADTEST_PKGS)
 
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
@@ -40,9 +42,12 @@ deps:
 logkeys:
 	bash scripts/checklogkeys.sh
 
-## bench: hot-path micro-benchmarks with allocation counts.
+## bench: hot-path micro-benchmarks with allocation counts, then the tests
+## whose figures need a quiet machine (rates, latencies, timing windows),
+## kept out of `go test ./...` by the loadtest build tag.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCH_PKGS)
+	$(GO) test -tags loadtest -count=1 -run 'Quiet' $(LOADTEST_PKGS)
 
 ## fuzz: every fuzz target for FUZZTIME (e.g. make fuzz FUZZTIME=5m).
 fuzz:

@@ -16,6 +16,7 @@ deny "./internal/gctune" "mqtt|bufpool|broker|cluster|storage|auth|service|api|s
 deny "./internal/metastore" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener" "metastore is a leaf"
 deny "./internal/banned" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener" "the ban list is a leaf (metastore is reached through an interface)"
 deny "./internal/sysmon" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener|metastore" "sysmon only reads the OS"
+deny "./internal/httplimit" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener" "httplimit is a leaf (stdlib only)"
 deny "./internal/bufpool" "mqtt|broker|cluster|storage|auth|service|api|server|config|listener" "bufpool is a leaf"
 deny "./internal/lograte" "mqtt|bufpool|broker|cluster|storage|auth|service|api|server|config|listener|metastore" "the log rate limiter is a leaf (stdlib only)"
 deny "./internal/broker/..." "cluster|storage|auth|service|api|rule|connector|server|config|listener|testutil|loadgen|metrics" "the core declares ports; outer layers implement them"

@@ -62,12 +62,15 @@ func serve(cfg config.Config, stderr io.Writer) int {
 		return 2
 	}
 	srv.SetLogLevel(level) // log.level changes through the API apply at once
+	// Caught from before Start: the MQTT listeners accept while the rest
+	// starts, and a SIGTERM then must shut down cleanly, not kill.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	if err := srv.Start(); err != nil {
 		log.Error("start failed", "err", err)
 		return 1
 	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	got := <-sig
 	log.Info("shutting down", "signal", got.String())
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

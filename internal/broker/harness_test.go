@@ -46,12 +46,16 @@ func startBroker(t testing.TB, cfg Config, opts Options) *testBroker {
 func (tb *testBroker) stop(t testing.TB) {
 	t.Helper()
 	tb.ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	if err := tb.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+// testWait bounds every wait for an event in this package's tests: a
+// failure bound, generous because the machine may be shared.
+const testWait = 30 * time.Second
 
 func testConfig() Config {
 	cfg := DefaultConfig()

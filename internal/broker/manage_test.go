@@ -52,7 +52,7 @@ func (c *rawClient) send(p packet.Packet) {
 
 func (c *rawClient) next() packet.Packet {
 	c.t.Helper()
-	_ = c.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = c.nc.SetReadDeadline(time.Now().Add(testWait))
 	p, err := packet.ReadPacket(c.nc, c.v, 0)
 	if err != nil {
 		c.t.Fatalf("read: %v", err)
@@ -84,10 +84,10 @@ func persistent(p *packet.Connect) {
 	p.Props.Set(packet.PropSessionExpiry)
 }
 
-// eventually polls cond for up to 5 seconds.
+// eventually polls cond for up to testWait.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for end := time.Now().Add(5 * time.Second); !cond(); {
+	for end := time.Now().Add(testWait); !cond(); {
 		if time.Now().After(end) {
 			t.Fatalf("timed out waiting for %s", what)
 		}

@@ -14,20 +14,20 @@ func TestBrokerSmokeV311(t *testing.T) {
 	tb := startBroker(t, testConfig(), Options{})
 	got := make(chan mqtt3.Message, 10)
 	sub := mqtt3.NewClient(mqtt3.NewClientOptions().AddBroker("tcp://" + tb.addr).SetClientID("sub"))
-	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+	if tok := sub.Connect(); !tok.WaitTimeout(testWait) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}
 	defer sub.Disconnect(100)
-	if tok := sub.Subscribe("a/+", 2, func(_ mqtt3.Client, m mqtt3.Message) { got <- m }); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+	if tok := sub.Subscribe("a/+", 2, func(_ mqtt3.Client, m mqtt3.Message) { got <- m }); !tok.WaitTimeout(testWait) || tok.Error() != nil {
 		t.Fatalf("subscribe: %v", tok.Error())
 	}
 	pub := mqtt3.NewClient(mqtt3.NewClientOptions().AddBroker("tcp://" + tb.addr).SetClientID("pub"))
-	if tok := pub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+	if tok := pub.Connect(); !tok.WaitTimeout(testWait) || tok.Error() != nil {
 		t.Fatalf("connect: %v", tok.Error())
 	}
 	defer pub.Disconnect(100)
 	for q := byte(0); q <= 2; q++ {
-		if tok := pub.Publish("a/b", q, false, []byte{'x', '0' + q}); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
+		if tok := pub.Publish("a/b", q, false, []byte{'x', '0' + q}); !tok.WaitTimeout(testWait) || tok.Error() != nil {
 			t.Fatalf("publish qos %d: %v", q, tok.Error())
 		}
 		select {
@@ -35,7 +35,7 @@ func TestBrokerSmokeV311(t *testing.T) {
 			if m.Topic() != "a/b" || string(m.Payload()) != string([]byte{'x', '0' + q}) || m.Qos() != q {
 				t.Fatalf("got %q %q qos %d", m.Topic(), m.Payload(), m.Qos())
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(testWait):
 			t.Fatalf("qos %d: no message", q)
 		}
 	}
@@ -43,7 +43,7 @@ func TestBrokerSmokeV311(t *testing.T) {
 
 func TestBrokerSmokeV5(t *testing.T) {
 	tb := startBroker(t, testConfig(), Options{})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testWait)
 	defer cancel()
 	got := make(chan *paho.Publish, 10)
 	sub := v5Client(t, tb.addr, func(p *paho.Publish) { got <- p })
@@ -68,7 +68,7 @@ func TestBrokerSmokeV5(t *testing.T) {
 			if p.Topic != "x/y" || p.QoS != q || p.Properties.ContentType != "text/plain" || p.Properties.User.Get("k") != "v" {
 				t.Fatalf("got %+v props %+v", p, p.Properties)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(testWait):
 			t.Fatalf("qos %d: no message", q)
 		}
 	}

@@ -233,14 +233,37 @@ type APIKey struct {
 	BootstrapFile string
 }
 
-// DashboardListeners is dashboard.listeners.
+// DashboardListeners is dashboard.listeners: the HTTP API's plain and TLS
+// listeners, which serve the same API.
 type DashboardListeners struct {
-	HTTP DashboardHTTP
+	HTTP  DashboardListener
+	HTTPS DashboardListener
 }
 
-// DashboardHTTP is dashboard.listeners.http.
-type DashboardHTTP struct {
+// DashboardListener is dashboard.listeners.http or dashboard.listeners.https.
+// Every connection is bounded in number and in time: the HTTP API shares
+// the process's file descriptors with the MQTT listeners.
+type DashboardListener struct {
 	Bind string // "host:port"; "" = off
+	// MaxConnections bounds the open connections (EMQX max_connections);
+	// one more is accepted and closed at once.
+	MaxConnections int
+	// IdleTimeout closes a keep-alive connection that sends no request for
+	// this long (the idle_timeout of EMQX's HTTP server, cowboy: 60 s).
+	IdleTimeout time.Duration
+	// ReadTimeout bounds the reading of one request, headers and body.
+	ReadTimeout time.Duration
+	// SendTimeout closes a connection whose socket takes no byte of a
+	// response for this long (EMQX send_timeout).
+	SendTimeout time.Duration
+	// SSLOptions are the certificate and key of the https listener.
+	SSLOptions DashboardSSL
+}
+
+// DashboardSSL is dashboard.listeners.https.ssl_options.
+type DashboardSSL struct {
+	CertFile string // PEM certificate chain, the server's first
+	KeyFile  string // PEM private key
 }
 
 // Prometheus configures the Prometheus endpoints of the HTTP API
@@ -252,6 +275,16 @@ type Prometheus struct {
 }
 
 // Default returns the built-in defaults. Every call returns fresh maps.
+// defaultDashboardListeners: HTTP on 18083, HTTPS off (EMQX's defaults),
+// both bounded as EMQX bounds its dashboard listeners.
+func defaultDashboardListeners() DashboardListeners {
+	l := DashboardListener{MaxConnections: 512, IdleTimeout: 60 * time.Second, ReadTimeout: 60 * time.Second,
+		SendTimeout: 10 * time.Second}
+	http := l
+	http.Bind = "0.0.0.0:18083"
+	return DashboardListeners{HTTP: http, HTTPS: l}
+}
+
 func Default() Config {
 	return Config{
 		Node:       Node{Name: "herald@127.0.0.1", DataDir: "./data", GCHeapFloor: 64 << 20},
@@ -271,7 +304,7 @@ func Default() Config {
 		Authentication: Authentication{AllowAnonymous: true},
 		Authorization:  Authorization{NoMatch: "allow", DenyAction: "ignore"},
 		Dashboard: Dashboard{
-			Listeners:                     DashboardListeners{HTTP: DashboardHTTP{Bind: "0.0.0.0:18083"}},
+			Listeners:                     defaultDashboardListeners(),
 			DefaultUsername:               "admin",
 			DefaultPassword:               "public",
 			TokenExpiredTime:              60 * time.Minute,

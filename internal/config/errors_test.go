@@ -175,6 +175,8 @@ func TestConfigValidateCrossField(t *testing.T) {
 	wss := c.Listeners.WSS["default"]
 	wss.SSLOptions = SSLOptions{CertFile: "c", Verify: "verify_none", FailIfNoPeerCert: true}
 	c.Listeners.WSS["default"] = wss
+	c.Dashboard.Listeners.HTTPS.Bind = "127.0.0.1:18084"
+	c.Dashboard.Listeners.HTTPS.SSLOptions.KeyFile = "k"
 	err := c.Validate()
 	wantErrText(t, err,
 		"mqtt.max_outbound_bytes: 1KB is smaller than mqtt.max_packet_size (1MB)",
@@ -182,9 +184,10 @@ func TestConfigValidateCrossField(t *testing.T) {
 		`listeners.tcp.second.bind: "127.0.0.1:1883" conflicts with listeners.tcp.default.bind`,
 		"listeners.ssl.default.ssl_options.cacertfile: required with verify = verify_peer",
 		"listeners.wss.default.ssl_options.keyfile: required",
-		"listeners.wss.default.ssl_options.fail_if_no_peer_cert: needs verify = verify_peer")
-	if n := strings.Count(err.Error(), "\n") + 1; n != 6 {
-		t.Fatalf("want 6 errors, got %d:\n%v", n, err)
+		"listeners.wss.default.ssl_options.fail_if_no_peer_cert: needs verify = verify_peer",
+		"dashboard.listeners.https.ssl_options.certfile: required when dashboard.listeners.https.bind is set")
+	if n := strings.Count(err.Error(), "\n") + 1; n != 7 {
+		t.Fatalf("want 7 errors, got %d:\n%v", n, err)
 	}
 }
 

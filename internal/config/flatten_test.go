@@ -88,7 +88,14 @@ func nonDefaults() map[string]string {
 		"prometheus.enable_basic_auth": "true",
 		"dashboard.token_expired_time": "90s", "dashboard.unsuccessful_login_max_attempts": "3",
 		"dashboard.unsuccessful_login_interval": "1m", "dashboard.unsuccessful_login_lock_duration": "2m",
-		"api_key.bootstrap_file": "/etc/keys",
+		"api_key.bootstrap_file":                   "/etc/keys",
+		"dashboard.listeners.http.max_connections": "10", "dashboard.listeners.http.idle_timeout": "5s",
+		"dashboard.listeners.http.read_timeout": "20s", "dashboard.listeners.http.send_timeout": "3s",
+		"dashboard.listeners.https.bind": "127.0.0.1:18084", "dashboard.listeners.https.max_connections": "20",
+		"dashboard.listeners.https.idle_timeout": "6s", "dashboard.listeners.https.read_timeout": "21s",
+		"dashboard.listeners.https.send_timeout":         "4s",
+		"dashboard.listeners.https.ssl_options.certfile": "/etc/herald/cert.pem",
+		"dashboard.listeners.https.ssl_options.keyfile":  "/etc/herald/key.pem",
 	}
 	for _, typ := range ListenerTypes {
 		p := "listeners." + typ + ".default."

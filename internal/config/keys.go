@@ -37,6 +37,7 @@ func configFields() []field[Config] {
 	fs[0].check = checkNodeName
 	fs = append(fs, mqttFields()...)
 	fs = append(fs, otherFields()...)
+	fs = append(fs, dashboardListenerFields()...)
 	return append(fs, monitorFields()...)
 }
 
@@ -114,7 +115,6 @@ func otherFields() []field[Config] {
 		boolF("authentication.allow_anonymous", func(c *Config) *bool { return &c.Authentication.AllowAnonymous }),
 		enumF("authorization.no_match", func(c *Config) *string { return &c.Authorization.NoMatch }, "allow", "deny"),
 		enumF("authorization.deny_action", func(c *Config) *string { return &c.Authorization.DenyAction }, "ignore", "disconnect"),
-		bindF("dashboard.listeners.http.bind", func(c *Config) *string { return &c.Dashboard.Listeners.HTTP.Bind }, func(*Config) {}),
 		strF("dashboard.default_username", func(c *Config) *string { return &c.Dashboard.DefaultUsername }),
 		strF("dashboard.default_password", func(c *Config) *string { return &c.Dashboard.DefaultPassword }),
 		boolF("prometheus.enable_basic_auth", func(c *Config) *bool { return &c.Prometheus.EnableBasicAuth }),
@@ -124,6 +124,30 @@ func otherFields() []field[Config] {
 		durF("dashboard.unsuccessful_login_lock_duration", func(c *Config) *time.Duration { return &c.Dashboard.UnsuccessfulLoginLockDuration }, "", time.Second, 0),
 		strF("api_key.bootstrap_file", func(c *Config) *string { return &c.APIKey.BootstrapFile }),
 	}
+}
+
+// dashboardListenerFields lists the keys of dashboard.listeners.http and
+// dashboard.listeners.https (with its ssl_options).
+func dashboardListenerFields() []field[Config] {
+	var fs []field[Config]
+	for _, name := range []string{"http", "https"} {
+		l := func(c *Config) *DashboardListener {
+			if name == "http" {
+				return &c.Dashboard.Listeners.HTTP
+			}
+			return &c.Dashboard.Listeners.HTTPS
+		}
+		k := "dashboard.listeners." + name + "."
+		fs = append(fs,
+			bindF(k+"bind", func(c *Config) *string { return &l(c).Bind }, func(*Config) {}),
+			intF(k+"max_connections", func(c *Config) *int { return &l(c).MaxConnections }, 1, maxInt32),
+			durF(k+"idle_timeout", func(c *Config) *time.Duration { return &l(c).IdleTimeout }, "", time.Millisecond, 0),
+			durF(k+"read_timeout", func(c *Config) *time.Duration { return &l(c).ReadTimeout }, "", time.Millisecond, 0),
+			durF(k+"send_timeout", func(c *Config) *time.Duration { return &l(c).SendTimeout }, "", time.Millisecond, 0))
+	}
+	return append(fs,
+		strF("dashboard.listeners.https.ssl_options.certfile", func(c *Config) *string { return &c.Dashboard.Listeners.HTTPS.SSLOptions.CertFile }),
+		strF("dashboard.listeners.https.ssl_options.keyfile", func(c *Config) *string { return &c.Dashboard.Listeners.HTTPS.SSLOptions.KeyFile }))
 }
 
 // listenerFields lists the keys under listeners.<typ>.<name>, relative to

@@ -21,6 +21,8 @@ import (
 //   - two active listeners may not bind the same port on overlapping hosts;
 //   - mqtt.max_outbound_bytes must hold at least one mqtt.max_packet_size
 //     packet;
+//   - an https dashboard listener with a bind needs ssl_options.certfile
+//     and keyfile;
 //   - user names are unique, bcrypt users carry no separate salt, rules list
 //     at least one topic.
 //
@@ -38,6 +40,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.validateListeners()...)
 	errs = append(errs, c.validateMQTT()...)
+	errs = append(errs, c.validateDashboard()...)
 	errs = append(errs, checkUsers(c.Authentication.Users, "")...)
 	errs = append(errs, checkRules(c.Authorization.Rules, "")...)
 	return errors.Join(errs...)
@@ -50,6 +53,24 @@ func checkNodeName(c *Config) error {
 		return fmt.Errorf("%q must be name@host with exactly one @", c.Node.Name)
 	}
 	return nil
+}
+
+// validateDashboard checks that an https dashboard listener has its
+// certificate and key.
+func (c *Config) validateDashboard() []error {
+	l := c.Dashboard.Listeners.HTTPS
+	if l.Bind == "" {
+		return nil
+	}
+	var errs []error
+	for key, v := range map[string]string{"certfile": l.SSLOptions.CertFile, "keyfile": l.SSLOptions.KeyFile} {
+		if v == "" {
+			errs = append(errs, invalid("dashboard.listeners.https.ssl_options."+key,
+				errors.New("required when dashboard.listeners.https.bind is set"), ""))
+		}
+	}
+	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return errs
 }
 
 // validateMQTT checks the mqtt.* rules that span keys.

@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-const testTimeout = 5 * time.Second
+// testTimeout bounds every wait for an event: a failure bound, generous
+// because the machine may be shared, never a duration under test.
+const testTimeout = 30 * time.Second
 
 // startListener creates and starts a listener on 127.0.0.1:0; cleanup
 // closes it and waits for its handlers.

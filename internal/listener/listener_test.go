@@ -67,13 +67,25 @@ func TestListenerConnRate(t *testing.T) {
 		dialTCP(t, l) // completes in the kernel backlog; accepting is paced
 	}
 	waitFor(t, "all connections served", func() bool { return served.Load() == n })
-	// 19 intervals of 100 ms after the first token.
-	if el := time.Since(start); el < 1700*time.Millisecond || el > 4*time.Second {
-		t.Fatalf("%d connections at 10/s took %v, want ~1.9s", n, el)
+	// 19 intervals of 100 ms after the first token: a lower bound only (a
+	// loaded machine makes it longer, never shorter).
+	if el := time.Since(start); el < 1700*time.Millisecond {
+		t.Fatalf("%d connections at 10/s took %v, want at least 1.9s", n, el)
 	}
-	if s := l.Stats(); s.RateLimited < n/2 || s.Accepted != n {
+	if s := l.Stats(); s.Accepted != n {
 		t.Fatalf("stats = %+v", s)
 	}
+}
+
+// TestListenerConnRatePauseCounted: with a bucket of one token refilled
+// once an hour, the second connection waits, and the pause is counted.
+func TestListenerConnRatePauseCounted(t *testing.T) {
+	var served atomic.Int32
+	l := startListener(t, Config{Type: TypeTCP, MaxConnRate: 1.0 / 3600, ConnBurst: 1},
+		func(c net.Conn, _ ConnMeta) { served.Add(1) })
+	dialTCP(t, l)
+	dialTCP(t, l)
+	waitFor(t, "a paused accept", func() bool { return l.Stats().RateLimited == 1 && served.Load() == 1 })
 }
 
 func TestListenerCloseKeepsLiveConns(t *testing.T) {
@@ -193,11 +205,13 @@ func TestListenerAcceptBackoff(t *testing.T) {
 		t.Fatalf("New: %v", err)
 	}
 	fl := &failingListener{}
+	start := time.Now()
 	go l.acceptLoop(fl)
-	time.Sleep(300 * time.Millisecond) // observe the retry rate over a fixed window
-	// Backoff 5, 10, 20, 40, 80, 160 ms: at most 7 calls in 300 ms.
-	if n := fl.calls.Load(); n < 2 || n > 7 {
-		t.Fatalf("%d accepts in 300ms, want backoff (2..7)", n)
+	// Backoff 5, 10, 20, 40, 80 ms: the sixth call comes at least 155 ms
+	// after the first (without backoff, within microseconds).
+	waitFor(t, "six accept calls", func() bool { return fl.calls.Load() >= 6 })
+	if el := time.Since(start); el < 150*time.Millisecond {
+		t.Fatalf("%d accepts in %v, want backoff (5, 10, 20, 40, 80 ms)", fl.calls.Load(), el)
 	}
 	close(l.done)
 	<-l.loopDone
@@ -251,7 +265,7 @@ func TestListenerAdopt(t *testing.T) {
 		t.Fatalf("write: %v", err)
 	}
 	buf := make([]byte, 4)
-	_ = conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+	_ = conn.SetReadDeadline(time.Now().Add(testTimeout))
 	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "ping" {
 		t.Fatalf("echo after the handler returned: %q %v", buf, err)
 	}
@@ -269,7 +283,7 @@ func TestListenerAdopt(t *testing.T) {
 	if _, err := io.ReadFull(conn, buf); err == nil {
 		t.Fatalf("connection still open after release")
 	}
-	ctx, cancel = context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel = context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	if err := l.Wait(ctx); err != nil {
 		t.Fatalf("Wait after release: %v", err)

@@ -29,6 +29,10 @@ const (
 	scLatency = "latency"
 )
 
+// minWriteGrace is the least time a publisher's last write may block past
+// the end of the publishing phase.
+const minWriteGrace = 3 * time.Second
+
 // maxRunTime bounds -duration, and -warmup, -drain and -hold each.
 const maxRunTime = 10 * time.Minute
 
@@ -53,6 +57,7 @@ type config struct {
 	duration   time.Duration
 	warmup     time.Duration
 	drain      time.Duration
+	stall      time.Duration
 	hold       time.Duration
 	workers    int
 	pidFlag    string
@@ -151,6 +156,7 @@ func addFlowFlags(fs *flag.FlagSet, c *config, r *rawFlags) {
 	fs.DurationVar(&c.duration, "duration", 10*time.Second, "measured time (conn: max time to open all connections)")
 	fs.DurationVar(&c.warmup, "warmup", time.Second, "time before the measured window (not counted)")
 	fs.DurationVar(&c.drain, "drain", 5*time.Second, "max wait for in-flight deliveries after publishing stops")
+	fs.DurationVar(&c.stall, "stall", time.Second, "the drain ends after this long without a new delivery or ack; a publisher's last write may block max(3s, this) past the end")
 }
 
 func addToolFlags(fs *flag.FlagSet, c *config) {
@@ -272,6 +278,9 @@ func (c *config) checkTimes(*rawFlags) error {
 			return fmt.Errorf("-warmup, -drain and -hold must be in [0, %v]", maxRunTime)
 		}
 	}
+	if c.stall <= 0 || c.stall > maxRunTime {
+		return fmt.Errorf("-stall must be in (0, %v]", maxRunTime)
+	}
 	if c.setup <= 0 || c.setup > time.Minute {
 		return errors.New("-setup-timeout must be in (0, 1m]")
 	}
@@ -301,7 +310,13 @@ func (c *config) checkPID() error {
 
 // watchdogLimit is how long a run may take before the watchdog ends it.
 func (c *config) watchdogLimit() time.Duration {
-	return 2*c.setup + c.warmup + c.duration + c.drain + c.hold + 30*time.Second
+	return 2*c.setup + c.warmup + c.duration + c.writeGrace() + c.drain + c.hold + 30*time.Second
+}
+
+// writeGrace is how long a publisher's last write may block past the end
+// of the publishing phase: at least 3 s, longer with a longer -stall.
+func (c *config) writeGrace() time.Duration {
+	return max(minWriteGrace, c.stall)
 }
 
 // clientID names client i of a role ("s" subscriber, "p" publisher, "c" conn).

@@ -26,8 +26,8 @@
 // Subscribers connect and hold their subscription before any publisher
 // connects. Publishing then runs -warmup (not counted) plus -duration (the
 // measured window) and stops; the drain waits, at most -drain and at most
-// one second without progress, for deliveries and acknowledgements still in
-// flight. Rates are over the window; sent, acked, delivered, expected and
+// -stall (default one second) without progress, for deliveries and
+// acknowledgements still in flight. Rates are over the window; sent, acked, delivered, expected and
 // loss cover the whole run: expected = sent x fan at QoS 0, acknowledged
 // (PUBACK, or PUBCOMP at QoS 2) x fan at QoS 1 and 2; loss = expected -
 // delivered. Latency (lat_us) is send stamp to receipt for messages sent in
@@ -68,5 +68,5 @@
 //
 // Only loopback addresses (127.0.0.0/8, ::1) are accepted, -duration is at
 // most 10m, and a watchdog ends any run that overstays its configured time
-// (setup, warmup, duration, drain, hold) by 30 s.
+// (setup, warmup, duration, write grace, drain, hold) by 30 s.
 package loadgen

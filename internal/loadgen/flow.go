@@ -17,7 +17,6 @@ const (
 	minRoomForLowat = 64         // publisher window of 256 and more
 	defaultPrefix   = "hb-bench" // as long as mqttload's prefix: same packet sizes
 	setupWorkers    = 64
-	noProgressLimit = time.Second
 	drainPoll       = 20 * time.Millisecond
 )
 
@@ -203,7 +202,7 @@ func (f *flow) pubSpec(s *session, i int) pubSpec {
 	}
 	return pubSpec{
 		version: f.cfg.version, topic: f.plan.pubTopics[i], qos: f.cfg.qos, size: f.cfg.size,
-		batchBytes: batch, rate: f.cfg.rate,
+		batchBytes: batch, rate: f.cfg.rate, grace: f.cfg.writeGrace(),
 		window: min(f.cfg.inflight, int(s.ack.receiveMax)), // [MQTT-3.3.4-7]
 	}
 }
@@ -312,7 +311,7 @@ func (f *flow) measure(brokerPID int) span {
 // drain waits, at most -drain, for the deliveries and acknowledgements
 // still in flight, and gives up after a second without progress.
 func (f *flow) drain() float64 {
-	f.waitPublished(writeGrace + 2*time.Second)
+	f.waitPublished(f.cfg.writeGrace() + 2*time.Second)
 	if f.lowat > 0 {
 		for _, r := range f.subs {
 			_ = setRcvLowat(r.sess.conn, 1) // wake up for the tail below the mark
@@ -320,7 +319,7 @@ func (f *flow) drain() float64 {
 	}
 	start := time.Now()
 	last, prev := start, f.snapshot()
-	for time.Since(start) < f.cfg.drain && time.Since(last) < noProgressLimit {
+	for time.Since(start) < f.cfg.drain && time.Since(last) < f.cfg.stall {
 		c := f.snapshot()
 		if f.settled(c) {
 			break

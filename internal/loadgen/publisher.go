@@ -17,10 +17,6 @@ const stampLen = 12
 
 var stampMagic = [4]byte{'H', 'B', 'L', 'D'}
 
-// writeGrace is how long a publisher's last write may block past the end of
-// the publishing phase.
-const writeGrace = 3 * time.Second
-
 // smallWindow is the publisher window below which the publisher writes as
 // soon as one slot is free.
 const smallWindow = 256
@@ -94,6 +90,7 @@ type pubSpec struct {
 	batchBytes int
 	rate       float64 // msgs/s, 0 = as fast as possible
 	window     int     // max unacknowledged QoS>0 publishes
+	grace      time.Duration
 }
 
 // publisher owns the send side of one connection. It writes a batch of
@@ -109,7 +106,8 @@ type publisher struct {
 	maxMsgs  int
 	rate     float64
 	window   int64
-	minRoom  int64 // QoS>0: write again only once this many slots are free
+	minRoom  int64         // QoS>0: write again only once this many slots are free
+	grace    time.Duration // how long the last write may block past the end
 
 	sent, acked, rejected, inflight atomic.Int64
 
@@ -130,7 +128,7 @@ func newPublisher(s *session, sp pubSpec) *publisher {
 	pp := encodePublish(sp.version, sp.topic, sp.qos, filler(sp.size))
 	p := &publisher{
 		sess: s, qos: sp.qos, pktLen: len(pp.pkt), pidOff: pp.pidOff, stampOff: -1,
-		rate: sp.rate, window: int64(sp.window), ids: newIDTable(),
+		rate: sp.rate, window: int64(sp.window), grace: sp.grace, ids: newIDTable(),
 		roomCh: make(chan struct{}, 1), ctrlCh: make(chan struct{}, 1),
 		timer: time.NewTimer(time.Hour), published: make(chan struct{}), done: make(chan struct{}),
 	}
@@ -192,7 +190,7 @@ func (p *publisher) benign(err error) bool {
 
 func (p *publisher) publish(endAt time.Time) error {
 	p.start = time.Now()
-	_ = p.sess.conn.SetWriteDeadline(endAt.Add(writeGrace))
+	_ = p.sess.conn.SetWriteDeadline(endAt.Add(p.grace))
 	defer p.sess.conn.SetWriteDeadline(time.Time{})
 	for time.Now().Before(endAt) {
 		if err := p.flushCtrl(); err != nil {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -42,12 +41,10 @@ type Server struct {
 	lnStopped map[string]bool          // stopped through the API
 	lnClosed  bool                     // Shutdown took them
 
-	svc      *service.Service
-	bans     *banned.List
-	http     *http.Server
-	httpLn   net.Listener
-	httpDone chan struct{}
-	cfgMu    sync.Mutex // guards cfg against concurrent management updates
+	svc   *service.Service
+	bans  *banned.List
+	apis  []*apiListener // the HTTP API's listeners (http.go)
+	cfgMu sync.Mutex     // guards cfg against concurrent management updates
 
 	mu      sync.Mutex
 	started bool

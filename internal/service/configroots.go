@@ -28,6 +28,26 @@ type rootSpec struct {
 	fixed  map[string]any // EMQX's defaults for what Herald lacks (read-only)
 	hidden []string       // Herald keys not shown (secrets)
 	sub    []string       // for global_zone: roots nested under it
+	// adjust, if set, finishes the rendered root: values derived from
+	// Herald keys in EMQX's form (read-only unless mapped).
+	adjust func(out map[string]any)
+}
+
+// dashboardListenersShown shows each dashboard listener as EMQX does: bind
+// 0 when off, and enable (derived from the bind).
+func dashboardListenersShown(out map[string]any) {
+	for _, name := range []string{"http", "https"} {
+		l, ok := getPath(out, "listeners."+name)
+		m, isObj := l.(map[string]any)
+		if !ok || !isObj {
+			continue
+		}
+		on := m["bind"] != nil && m["bind"] != ""
+		if !on {
+			m["bind"] = 0
+		}
+		m["enable"] = on
+	}
 }
 
 // mustJSON decodes a literal.
@@ -74,12 +94,14 @@ var configRoots = []*rootSpec{
 			"rotation_size": "50MB", "formatter": "text", "time_offset": "system"}},
 			"throttling": {"time_window": "1m"},
 			"audit": {"enable": false, "level": "info", "path": "log/audit.log", "max_filter_size": 5000}}`)},
-	{name: "dashboard", maps: []mapping{{json: "listeners.http.bind", key: "dashboard.listeners.http.bind"},
+	{name: "dashboard", maps: []mapping{{json: "listeners.http", key: "dashboard.listeners.http", prefix: true},
+		{json: "listeners.https", key: "dashboard.listeners.https", prefix: true},
 		{json: "default_username", key: "dashboard.default_username"}},
-		fixed: mustJSON(`{"listeners": {"http": {"enable": true, "num_acceptors": 4, "max_connections": 512,
-			"backlog": 1024, "send_timeout": "10s", "inet6": false, "ipv6_v6only": false, "proxy_header": false},
-			"https": {"enable": false, "bind": 0}},
-			"token_expired_time": "60m", "cors": false, "swagger_support": true, "sso": {}}`)},
+		fixed: mustJSON(`{"listeners": {"http": {"num_acceptors": 4, "backlog": 1024, "inet6": false,
+			"ipv6_v6only": false, "proxy_header": false},
+			"https": {"num_acceptors": 4, "backlog": 1024, "inet6": false, "ipv6_v6only": false, "proxy_header": false}},
+			"token_expired_time": "60m", "cors": false, "swagger_support": true, "sso": {}}`),
+		adjust: dashboardListenersShown},
 	{name: "file_transfer", fixed: mustJSON(`{"enable": false, "init_timeout": "10s",
 		"store_segment_timeout": "5m", "assemble_timeout": "5m",
 		"storage": {"local": {"enable": true, "segments": {"root": "data/file_transfer/segments",
@@ -121,6 +143,9 @@ func (r *rootSpec) render(flat map[string]any) map[string]any {
 		if p, ok := r.jsonPath(k); ok {
 			setPath(out, p, flat[k])
 		}
+	}
+	if r.adjust != nil {
+		r.adjust(out)
 	}
 	return out
 }

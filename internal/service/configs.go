@@ -182,7 +182,7 @@ func (r *rootSpec) applyLeaf(c *config.Config, flat map[string]any, p string, v 
 	if _, known := flat[key]; mapped && known {
 		return setLeaf(c, key, v, where+"."+p)
 	}
-	if fv, ok := getPath(r.fixed, p); ok {
+	if fv, ok := getPath(r.render(flat), p); ok { // read-only: fixed or derived
 		if sameJSON(fv, v) {
 			return nil
 		}

@@ -122,6 +122,17 @@ func (p *PKI) UseTLS(verify string, failIfNoPeerCert bool) func(*config.Config) 
 	}
 }
 
+// UseAPITLS returns a RunServer mutator that enables the HTTPS API
+// listener (dashboard.listeners.https) on 127.0.0.1 port 0 with the PKI's
+// server certificate.
+func (p *PKI) UseAPITLS() func(*config.Config) {
+	return func(c *config.Config) {
+		l := &c.Dashboard.Listeners.HTTPS
+		l.Bind = "127.0.0.1:0"
+		l.SSLOptions = config.DashboardSSL{CertFile: p.CertFile, KeyFile: p.KeyFile}
+	}
+}
+
 func (p *PKI) writePair(t testing.TB, name string, tmpl *x509.Certificate) (certFile, keyFile string) {
 	t.Helper()
 	der, key := issue(t, tmpl, p.ca, p.caKey)

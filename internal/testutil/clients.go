@@ -11,8 +11,11 @@ import (
 	mqtt3 "github.com/eclipse/paho.mqtt.golang"
 )
 
-// Timeout bounds every client operation in tests.
-const Timeout = 5 * time.Second
+// Timeout bounds every client operation and every wait for an event in
+// tests. It is a failure bound, never the thing measured: a machine shared
+// with other jobs may stall a test for seconds, so it is generous, and a
+// passing test never waits for it.
+const Timeout = 30 * time.Second
 
 // V5 is a paho.golang (MQTT 5) client whose received PUBLISH packets arrive
 // on Msgs and whose server DISCONNECT arrives on Disc.

@@ -115,7 +115,7 @@ func clToken(t *testing.T, s *testutil.Server) string {
 // both sides of t differ in their milliseconds.
 func clPassClock(t *testing.T, since time.Time, d time.Duration) {
 	t.Helper()
-	testutil.Eventually(t, time.Second, func() error {
+	testutil.Eventually(t, testutil.Timeout, func() error {
 		if time.Since(since) < d {
 			return fmt.Errorf("clock at %v", time.Since(since))
 		}

@@ -203,7 +203,7 @@ func TestDashboardLogout(t *testing.T) {
 func TestDashboardTokenExpires(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) { c.Dashboard.TokenExpiredTime = time.Second })
 	admin := s.API(t)
-	testutil.Eventually(t, 5*time.Second, func() error {
+	testutil.Eventually(t, testutil.Timeout, func() error {
 		_, err := admin.Users(context.Background())
 		var e *client.Error
 		if errors.As(err, &e) && e.Code == "TOKEN_TIME_OUT" && e.Status == http.StatusUnauthorized {

@@ -47,7 +47,7 @@ func freeAddr(t *testing.T) string {
 // code, stdout and stderr.
 func runHerald(t *testing.T, env []string, args ...string) (int, string, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second) // a failure bound
 	defer cancel()
 	cmd := exec.CommandContext(ctx, heraldBinary(t), args...)
 	cmd.Env, cmd.Dir = env, t.TempDir()
@@ -88,14 +88,14 @@ func startHerald(t *testing.T, addr string, env []string, args ...string) *binNo
 		_ = n.cmd.Process.Kill()
 		<-n.done
 	})
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, 60*time.Second, func() error { // start-up, a failure bound
 		select {
 		case err := <-n.done:
 			n.done <- err
 			t.Fatalf("herald exited early: %v\n%s", err, n.stderr.String())
 		default:
 		}
-		return tryConnect(addr, "probe", time.Second)
+		return tryConnect(addr, "probe", testutil.Timeout)
 	})
 	return n
 }
@@ -110,8 +110,8 @@ func (n *binNode) stop(t *testing.T) int {
 	select {
 	case err = <-n.done:
 		n.done <- err
-	case <-time.After(15 * time.Second):
-		t.Fatalf("herald still running 15s after SIGTERM\n%s", n.stderr.String())
+	case <-time.After(testutil.Timeout):
+		t.Fatalf("herald still running %v after SIGTERM\n%s", testutil.Timeout, n.stderr.String())
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -140,7 +140,8 @@ func checkServes(t *testing.T, addr string) {
 func TestBinaryNoConfigAndSIGTERM(t *testing.T) {
 	addr := freeAddr(t)
 	n := startHerald(t, addr, cleanEnv(), "--set", "listeners.tcp.default.bind="+addr,
-		"--set", "listeners.ws.default.bind=off", "--set", "node.data_dir="+t.TempDir())
+		"--set", "listeners.ws.default.bind=off", "--set", "dashboard.listeners.http.bind=off",
+		"--set", "node.data_dir="+t.TempDir())
 	checkServes(t, addr)
 	v5, _ := testutil.ConnectV5(t, addr, &paho.Connect{ClientID: "bin-v5", CleanStart: true})
 	v3 := testutil.DialRaw(t, addr, packet.V311)
@@ -214,7 +215,8 @@ func TestBinaryUnknownKey(t *testing.T) {
 }
 
 // TestBinaryConfigFiles starts herald from a TOML and from a YAML file that
-// set the listener and mqtt.max_topic_levels = 3, and checks the limit is
+// set the listener (the HTTP API off: its default port is shared by every
+// node on the machine) and mqtt.max_topic_levels = 3, and checks the limit is
 // in force (SUBACK 0x8F for a 4-level filter).
 func TestBinaryConfigFiles(t *testing.T) {
 	for _, format := range []string{"toml", "yaml"} {
@@ -238,10 +240,12 @@ func TestBinaryConfigFiles(t *testing.T) {
 func configFile(format, addr, data string) string {
 	if format == "toml" {
 		return fmt.Sprintf("[node]\ndata_dir = %q\n[mqtt]\nmax_topic_levels = 3\n"+
-			"[listeners.tcp.default]\nbind = %q\n[listeners.ws.default]\nbind = \"off\"\n", data, addr)
+			"[listeners.tcp.default]\nbind = %q\n[listeners.ws.default]\nbind = \"off\"\n"+
+			"[dashboard.listeners.http]\nbind = \"off\"\n", data, addr)
 	}
 	return fmt.Sprintf("node:\n  data_dir: %q\nmqtt:\n  max_topic_levels: 3\nlisteners:\n"+
-		"  tcp:\n    default:\n      bind: %q\n  ws:\n    default:\n      bind: \"off\"\n", data, addr)
+		"  tcp:\n    default:\n      bind: %q\n  ws:\n    default:\n      bind: \"off\"\n"+
+		"dashboard:\n  listeners:\n    http:\n      bind: \"off\"\n", data, addr)
 }
 
 // TestBinaryVersion checks herald version.

@@ -37,7 +37,7 @@ func TestCrashRetained(t *testing.T) {
 	st := durStartStream(pub, streamConfig{QoS: 1, Total: crashTotal, Window: crashWindow, Retain: true, Msg: retainedOp}, crashKillAt)
 	st.WaitAcked(t, 60*time.Second)
 	n.Kill()
-	st.Wait(t, 10*time.Second)
+	st.Wait(t, 30*time.Second)
 	allowed := allowedRetained(st.Acked(), st.Sent())
 
 	n.Restart()

@@ -26,7 +26,7 @@ import (
 // installed by .ci/run) against a node, paired with the Paho clients in
 // both directions.
 
-const mosqTimeout = 10 * time.Second
+const mosqTimeout = 30 * time.Second // a failure bound for the mosquitto clients
 
 // mosqBin returns the path of a mosquitto client or fails the test.
 func mosqBin(t *testing.T, name string) string {

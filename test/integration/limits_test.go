@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,13 +36,14 @@ func TestLimitMaxConnections(t *testing.T) {
 	third.Send(&packet.Disconnect{})
 	third.ExpectClosed(testutil.Timeout)
 	testutil.Eventually(t, testutil.Timeout, func() error {
-		return tryConnect(s.TCP(), "c5", time.Second)
+		return tryConnect(s.TCP(), "c5", testutil.Timeout)
 	})
 }
 
 // TestLimitMaxConnRate checks listeners.tcp.default.max_conn_rate: with
 // 20/s (a bucket of 20), 50 connections take at least (50-20)/20 = 1.5 s
-// (EMQX max_conn_rate pauses accepting).
+// (EMQX max_conn_rate pauses accepting). A lower bound only: a busy
+// machine makes it longer, never shorter.
 func TestLimitMaxConnRate(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) {
 		l := c.Listeners.TCP["default"]
@@ -53,12 +52,12 @@ func TestLimitMaxConnRate(t *testing.T) {
 	})
 	start := time.Now()
 	for i := range 50 {
-		if err := tryConnect(s.TCP(), fmt.Sprint("r", i), 3*time.Second); err != nil {
+		if err := tryConnect(s.TCP(), fmt.Sprint("r", i), testutil.Timeout); err != nil {
 			t.Fatalf("connection %d: %v", i, err)
 		}
 	}
-	if el := time.Since(start); el < 1300*time.Millisecond || el > 4*time.Second {
-		t.Fatalf("50 connections at 20/s took %v, want about 1.5s", el)
+	if el := time.Since(start); el < 1300*time.Millisecond {
+		t.Fatalf("50 connections at 20/s took %v, want at least 1.5s", el)
 	}
 }
 
@@ -87,83 +86,84 @@ func tryConnect(addr, id string, d time.Duration) error {
 
 // TestLimitMaxPublishRate checks mqtt.max_publish_rate: a client publishing
 // QoS 1 as fast as acknowledgements allow is held to 20/s after its burst
-// of 20, while another client, with its own bucket, is not slowed down
-// (EMQX messages_rate limiter).
+// of 20 (EMQX messages_rate limiter): the 60th publish cannot be handled
+// before (60-20-1)/20 = 1.95 s. A lower bound only: a busy machine makes it
+// longer, never shorter.
 func TestLimitMaxPublishRate(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) {
 		c.MQTT.MaxPublishRate = config.Rate{Count: 20, Per: time.Second}
 	})
 	fast, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "flood", CleanStart: true})
-	other, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "other", CleanStart: true})
-	var wg sync.WaitGroup
-	var floodTime time.Duration
-	var published atomic.Int32
 	start := time.Now()
-	wg.Go(func() {
-		for i := range 60 {
-			if _, err := fast.Publish(testutil.Ctx(t), &paho.Publish{Topic: "rate/a", QoS: 1, Payload: []byte(fmt.Sprint(i))}); err != nil {
-				t.Errorf("publish %d: %v", i, err)
-				return
-			}
-			published.Add(1)
+	for i := range 60 {
+		if _, err := fast.Publish(testutil.Ctx(t), &paho.Publish{Topic: "rate/a", QoS: 1, Payload: []byte(fmt.Sprint(i))}); err != nil {
+			t.Fatalf("publish %d: %v", i, err)
 		}
-		floodTime = time.Since(start)
-	})
-	testutil.Eventually(t, testutil.Timeout, func() error { // past its burst: throttled
-		if n := published.Load(); n < 25 {
-			return fmt.Errorf("flooder at %d messages", n)
-		}
-		return nil
-	})
-	otherStart := time.Now()
-	for i := range 10 {
-		other.PublishRC(t, "rate/b", fmt.Sprint(i))
 	}
-	otherTime := time.Since(otherStart)
-	wg.Wait()
-	if floodTime < 1700*time.Millisecond || floodTime > 3500*time.Millisecond {
-		t.Fatalf("60 QoS 1 publishes at 20/s (burst 20) took %v, want about 2s", floodTime)
-	}
-	if otherTime > 500*time.Millisecond {
-		t.Fatalf("another client's 10 publishes took %v while the flooder was throttled", otherTime)
+	if el := time.Since(start); el < 1700*time.Millisecond {
+		t.Fatalf("60 QoS 1 publishes at 20/s (burst 20) took %v, want at least 1.95s", el)
 	}
 }
 
+// TestLimitMaxPublishRateOwnBucket: each client has its own bucket. With 5
+// publishes an hour, a flooder gets its burst of 5 (and a 6th, whose token
+// it then waits for, a quarter of an hour) and nothing more, while another
+// client still gets its own 5 through: with a shared bucket they would wait
+// too.
+func TestLimitMaxPublishRateOwnBucket(t *testing.T) {
+	s := testutil.RunServer(t, func(c *config.Config) {
+		c.MQTT.MaxPublishRate = config.Rate{Count: 5, Per: time.Hour}
+	})
+	flood, _ := testutil.ConnectRawV5(t, s.TCP(), "flood")
+	for pid := uint16(1); pid <= 7; pid++ {
+		flood.Send(&packet.Publish{Topic: []byte("rate/a"), QoS: 1, PacketID: pid, Payload: []byte("f")})
+	}
+	for pid := uint16(1); pid <= 6; pid++ {
+		if a := flood.Expect(packet.PUBACK).(*packet.Ack); a.PacketID != pid {
+			t.Fatalf("PUBACK %d, want %d", a.PacketID, pid)
+		}
+	}
+	other, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "other", CleanStart: true})
+	for i := range 5 {
+		other.PublishRC(t, "rate/b", fmt.Sprint(i)) // fails at testutil.Timeout if throttled
+	}
+	flood.ExpectNothing(200 * time.Millisecond) // the 7th waits for its token
+}
+
 // TestLimitMaxPublishRateFlood checks the bound holds for a client that
-// pipelines small QoS 0 publishes without waiting, thousands per read: over
-// 3 s it gets about rate x 3 s + burst through, not whole read batches.
+// pipelines small QoS 0 publishes without waiting, thousands per read: the
+// broker handles the burst of 50 at once and then 50/s, not whole read
+// batches, so it cannot have handled n publishes before (n-50-1)/50 s. The
+// count is the broker's (packets.publish.received): nothing depends on
+// QoS 0 deliveries, which may be dropped under load.
 func TestLimitMaxPublishRateFlood(t *testing.T) {
 	s := testutil.RunServer(t, func(c *config.Config) {
 		c.MQTT.MaxPublishRate = config.Rate{Count: 50, Per: time.Second}
 	})
-	sub, _ := testutil.ConnectV5(t, s.TCP(), &paho.Connect{ClientID: "counter", CleanStart: true})
-	sub.SubscribeOK(t, "flood/#", 0)
 	pub := testutil.DialRaw(t, s.TCP(), packet.V5)
 	pub.Connect(&packet.Connect{ClientID: "flooder", CleanStart: true})
 	payload := make([]byte, 10)
+	start := time.Now()
 	go func() {
 		for {
 			b, _ := (&packet.Publish{Topic: []byte("flood/x"), Payload: payload}).Append(nil, packet.V5)
-			_ = pub.Conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			_ = pub.Conn.SetWriteDeadline(time.Now().Add(testutil.Timeout))
 			if _, err := pub.Conn.Write(b); err != nil {
 				return
 			}
 		}
 	}()
-	n := 0
-	deadline := time.After(3 * time.Second)
-	for loop := true; loop; {
-		select {
-		case <-sub.Msgs:
-			n++
-		case <-deadline:
-			loop = false
+	var n uint64
+	testutil.Eventually(t, testutil.Timeout, func() error {
+		if n = s.Metric(t, "packets.publish.received"); n < 150 {
+			return fmt.Errorf("%d publishes handled", n)
 		}
-	}
+		return nil
+	})
+	el := time.Since(start)
 	pub.Conn.Close()
-	// 50/s for 3 s + a burst of 50.
-	if n > 150+50+10 || n < 150 {
-		t.Fatalf("%d messages of a QoS 0 flood got through in 3s at 50/s", n)
+	if limit := 50 + 1 + 50*el.Seconds(); float64(n) > limit {
+		t.Fatalf("%d publishes of a QoS 0 flood handled in %v at 50/s (burst 50), want at most %.0f", n, el, limit)
 	}
 }
 
@@ -368,12 +368,14 @@ func TestLimitIdleTimeout(t *testing.T) {
 	partial := testutil.DialRaw(t, s.TCP(), packet.V5)
 	b, _ := (&packet.Connect{ProtocolVersion: packet.V5, ClientID: "partial", CleanStart: true}).Append(nil, packet.V5)
 	partial.SendBytes(b[:len(b)-2])
-	silent.ExpectClosed(3 * time.Second)
-	partial.ExpectClosed(3 * time.Second)
+	silent.ExpectClosed(testutil.Timeout)
+	partial.ExpectClosed(testutil.Timeout)
 	if el := time.Since(start); el < 400*time.Millisecond {
 		t.Fatalf("closed after %v, before the idle timeout", el)
 	}
-	time.Sleep(300 * time.Millisecond) // past the idle timeout for the connected client too
+	// The condition is the passing of time: past the idle timeout for the
+	// connected client too.
+	time.Sleep(time.Until(start.Add(800 * time.Millisecond)))
 	connected.Send(&packet.Pingreq{})
 	connected.Expect(packet.PINGRESP)
 }

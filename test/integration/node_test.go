@@ -147,9 +147,11 @@ func (n *node) running() bool {
 // Launch starts a process without waiting for it to serve.
 func (n *node) Launch() {
 	n.t.Helper()
+	// Only the MQTT listener: the default HTTP API port (18083) is shared
+	// by every node on the machine, other test runs' included.
 	args := []string{"start", "--node.data_dir", n.Dir,
 		"--set", "listeners.tcp.default.bind=" + n.Addr(),
-		"--set", "listeners.ws.default.bind=off"}
+		"--set", "listeners.ws.default.bind=off", "--set", "dashboard.listeners.http.bind=off"}
 	for _, s := range n.Sets {
 		args = append(args, "--set", s)
 	}
@@ -204,7 +206,7 @@ func (n *node) waitStarted(mark int, d time.Duration) error {
 func (n *node) Kill() {
 	n.t.Helper()
 	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	n.Wait(10 * time.Second)
+	n.Wait(30 * time.Second)
 }
 
 // Stop sends SIGTERM and waits for a clean exit.

@@ -120,7 +120,7 @@ func TestTransportProxyMissingHeader(t *testing.T) {
 		t.Fatalf("got %v before close", got)
 	}
 	silent := testutil.DialRaw(t, s.TCP(), packet.V5)
-	silent.ExpectClosed(3 * time.Second) // proxy_protocol_timeout is 1s
+	silent.ExpectClosed(testutil.Timeout) // proxy_protocol_timeout is 1s
 	if ids := rec.IDs(); len(ids) != 0 {
 		t.Fatalf("clients connected without a PROXY header: %v", ids)
 	}

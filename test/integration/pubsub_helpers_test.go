@@ -180,7 +180,6 @@ type psClient struct {
 	sub     func(t *testing.T, filter string, qos byte)
 	pub     func(t *testing.T, topic string, qos byte, retain bool, payload string)
 	next    func(t *testing.T) psMsg
-	try     func(d time.Duration) (psMsg, bool) // the next message within d, if any
 	none    func(t *testing.T, d time.Duration)
 }
 
@@ -212,14 +211,6 @@ func psClientV5(c *testutil.V5) *psClient {
 			m := c.Next(t)
 			return psMsg{m.Topic, string(m.Payload), m.QoS, m.Retain}
 		},
-		try: func(d time.Duration) (psMsg, bool) {
-			select {
-			case m := <-c.Msgs:
-				return psMsg{m.Topic, string(m.Payload), m.QoS, m.Retain}, true
-			case <-time.After(d):
-				return psMsg{}, false
-			}
-		},
 		none: func(t *testing.T, d time.Duration) { t.Helper(); c.None(t, d) },
 	}
 }
@@ -243,14 +234,6 @@ func psClientV3(c *testutil.V3) *psClient {
 			t.Helper()
 			m := c.Next(t)
 			return psMsg{m.Topic(), string(m.Payload()), m.Qos(), m.Retained()}
-		},
-		try: func(d time.Duration) (psMsg, bool) {
-			select {
-			case m := <-c.Msgs:
-				return psMsg{m.Topic(), string(m.Payload()), m.Qos(), m.Retained()}, true
-			case <-time.After(d):
-				return psMsg{}, false
-			}
 		},
 		none: func(t *testing.T, d time.Duration) { t.Helper(); c.None(t, d) },
 	}

@@ -57,18 +57,26 @@ func TestRestartPendingWill(t *testing.T) {
 	if _, ack := connectRaw(t, s.TCP(), packet.V5, "back", false, 60); !ack.SessionPresent {
 		t.Fatalf("session of %q not present after restart", "back")
 	}
+	// "back" returned within the delay, unless the restart took that long
+	// on a busy machine (then its will may be published: right too).
+	backInTime := testutil.InTime(t, stopped, delay, `no will for "back"`)
 	w, ack := testutil.ConnectV5(t, s.TCP(), v5Persistent("watch", false))
 	if !ack.SessionPresent {
 		t.Fatalf("watcher session not present after restart")
 	}
 	m := w.Next(t)
+	if !backInTime && m.Topic == "will/back" {
+		m = w.Next(t)
+	}
 	if m.Topic != "will/gone" || string(m.Payload) != "gone" {
 		t.Fatalf("got %s %q, want the will of %q", m.Topic, m.Payload, "gone")
 	}
 	if waited := time.Since(stopped); waited < delay {
 		t.Fatalf("will published %v after the shutdown, before its delay of %v", waited, delay)
 	}
-	w.None(t, 500*time.Millisecond) // "back" came back: no will
+	if backInTime {
+		w.None(t, 500*time.Millisecond) // "back" came back: no will
+	}
 }
 
 // TestRestartTimersWhileDown: time passes while the node is down. A will
@@ -86,7 +94,7 @@ func TestRestartTimersWhileDown(t *testing.T) {
 		watchV5(t, s.TCP(), fmt.Sprintf("watcher-%02d", i), "will/#")
 	}
 	persistentV5(t, s.TCP(), "mx", "mexp/#", 1)
-	short, long := uint32(1), uint32(60)
+	short, long := uint32(1), uint32(3600) // long outlives any stall of a busy machine
 	publishV5(t, s.TCP(), &paho.Publish{Topic: "mexp/short", QoS: 1, Payload: []byte("s"), Properties: &paho.PublishProperties{MessageExpiry: &short}})
 	publishV5(t, s.TCP(), &paho.Publish{Topic: "mexp/long", QoS: 1, Payload: []byte("l"), Properties: &paho.PublishProperties{MessageExpiry: &long}})
 	connectWithWill(t, s.TCP(), "w", 60, 1, "will/delayed") // will after 1 s, session for 60 s
@@ -102,7 +110,7 @@ func TestRestartTimersWhileDown(t *testing.T) {
 
 	for i := range watchers {
 		w, _ := testutil.ConnectV5(t, s.TCP(), v5Persistent(fmt.Sprintf("watcher-%02d", i), false))
-		if got := receiveFor(w, 2, 2*time.Second); len(got) != 2 || got["will/delayed"] != "w" || got["will/expired"] != "x" {
+		if got := receiveFor(w, 2, testutil.Timeout); len(got) != 2 || got["will/delayed"] != "w" || got["will/expired"] != "x" {
 			t.Fatalf("watcher %d got %v, want the wills of w and x", i, got)
 		}
 	}
@@ -116,7 +124,7 @@ func TestRestartTimersWhileDown(t *testing.T) {
 	}
 	mx, _ := connectRaw(t, s.TCP(), packet.V5, "mx", false, 3600)
 	p := expectPublish(t, mx, "mexp/long", 1, false)
-	if left := p.Props.MessageExpiry; !p.Props.Has(packet.PropMessageExpiry) || left >= long || left < long-10 {
+	if left := p.Props.MessageExpiry; !p.Props.Has(packet.PropMessageExpiry) || left >= long || left < 1 {
 		t.Fatalf("mexp/long delivered with Message Expiry Interval %d (present %v), want the time left", left, p.Props.Has(packet.PropMessageExpiry))
 	}
 	ackPublish(t, mx, p)

@@ -28,7 +28,7 @@ func TestSessionResumeWindowTrimmed(t *testing.T) {
 		sub.Expect(packet.PUBLISH) // received, never acknowledged
 	}
 	sub.Conn.Close()
-	time.Sleep(100 * time.Millisecond)
+	testutil.WaitGauge(t, "connections", &s.Broker().Stats().Connections, 1) // the publisher's
 
 	again := testutil.DialRaw(t, s.TCP(), packet.V5)
 	cp2 := &packet.Connect{ClientID: "trim", KeepAlive: 30}

@@ -36,9 +36,9 @@ func rawDisconnect(t *testing.T, c *testutil.Raw, d *packet.Disconnect) {
 func sessionGauge(s *testutil.Server) int64 { return s.Broker().Stats().Sessions.Value() }
 
 // waitSessions waits until the node holds n sessions.
-func waitSessions(t *testing.T, s *testutil.Server, n int64, within time.Duration) {
+func waitSessions(t *testing.T, s *testutil.Server, n int64) {
 	t.Helper()
-	testutil.Eventually(t, within, func() error {
+	testutil.Eventually(t, testutil.Timeout, func() error {
 		if got := sessionGauge(s); got != n {
 			return fmt.Errorf("%d sessions, want %d", got, n)
 		}
@@ -151,23 +151,30 @@ func TestSessionExpiryV311(t *testing.T) {
 }
 
 // testSessionExpiry runs the expiry scenario for a session whose interval
-// is one second.
+// is one second. The session must still be there when the client comes
+// back within the second (checked only when the round trip took less: a
+// busy machine may take longer, and then either answer is right), and gone
+// once the second has passed, not before.
 func testSessionExpiry(t *testing.T, s *testutil.Server, v byte, cp *packet.Connect) {
 	t.Helper()
 	pub, _ := testutil.ConnectRaw(t, s.TCP(), packet.V311, &packet.Connect{ClientID: "exp-pub", CleanStart: true})
 	c, _ := testutil.ConnectRaw(t, s.TCP(), v, cp)
 	c.Subscribe(1, "exp/#", 1)
+	closed := time.Now() // before the server can start the session's timer
 	rawDisconnect(t, c, &packet.Disconnect{})
 	rawPub(t, pub, 1, "exp/kept", 1, "1")
 	c, ack := testutil.ConnectRaw(t, s.TCP(), v, cp)
-	if !ack.SessionPresent {
+	if testutil.InTime(t, closed, time.Second, "session kept within its expiry interval") && !ack.SessionPresent {
 		t.Fatalf("session gone before its expiry interval")
 	}
-	expectPub(t, c, "exp/kept", 1, false)
+	if ack.SessionPresent {
+		expectPub(t, c, "exp/kept", 1, false)
+	} else {
+		c.Subscribe(1, "exp/#", 1)
+	}
+	closed = time.Now()
 	rawDisconnect(t, c, &packet.Disconnect{})
-	closed := time.Now()
-	waitSessions(t, s, 2, time.Second) // the publisher's and the offline one
-	waitSessions(t, s, 1, 4*time.Second)
+	waitSessions(t, s, 1) // the publisher's: the offline one has expired
 	if d := time.Since(closed); d < 900*time.Millisecond {
 		t.Fatalf("session expired after %v, before its 1 s interval", d)
 	}
@@ -189,16 +196,16 @@ func TestSessionExpiryChangedAtDisconnect(t *testing.T) {
 	d := &packet.Disconnect{}
 	d.Props.Set(packet.PropSessionExpiry) // 0
 	rawDisconnect(t, c, d)
-	waitSessions(t, s, 0, time.Second)
+	waitSessions(t, s, 0)
 
 	c, ack := testutil.ConnectRaw(t, s.TCP(), packet.V5, sessConnect("chg", false, 3600))
 	if ack.SessionPresent {
 		t.Fatalf("session present after DISCONNECT with Session Expiry Interval 0")
 	}
 	d.Props.SessionExpiry = 1
-	rawDisconnect(t, c, d)
 	closed := time.Now()
-	waitSessions(t, s, 0, 4*time.Second)
+	rawDisconnect(t, c, d)
+	waitSessions(t, s, 0)
 	if el := time.Since(closed); el < 900*time.Millisecond {
 		t.Fatalf("session ended after %v, want about 1 s", el)
 	}
@@ -219,7 +226,7 @@ func TestSessionExpiryZeroToNonZero(t *testing.T) {
 	if len(got) != 1 || got[0].(*packet.Disconnect).ReasonCode != packet.ProtocolError {
 		t.Fatalf("got %+v, want DISCONNECT 0x82", got)
 	}
-	waitSessions(t, s, 0, time.Second)
+	waitSessions(t, s, 0)
 }
 
 // TestSessionTakeover connects a second client with a live client's id, for

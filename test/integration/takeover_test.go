@@ -54,7 +54,7 @@ func TestSessionTakeoverInFlight(t *testing.T) {
 			}
 		}
 	}
-	testutil.Eventually(t, 10*time.Second, func() error {
+	testutil.Eventually(t, testutil.Timeout, func() error {
 		drain(old)
 		drain(nw)
 		if len(seen) < n {
@@ -90,7 +90,7 @@ func TestSessionTakeoverStorm(t *testing.T) {
 	}
 	c, _ := testutil.ConnectRaw(t, s.TCP(), packet.V5, sessConnect("storm", false, 60))
 	rawPingPong(t, c)
-	waitSessions(t, s, 1, testutil.Timeout)
+	waitSessions(t, s, 1)
 	waitAttached(t, s, 1)
 }
 

@@ -41,7 +41,7 @@ func TestPebbleConformanceAsync(t *testing.T) {
 // pollStats waits until cond holds for the store's stats.
 func pollStats(t *testing.T, s *Store, cond func(Stats) bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // a failure bound
 	for !cond(s.Stats()) {
 		if time.Now().After(deadline) {
 			t.Fatalf("stats %+v: condition not met in time", s.Stats())

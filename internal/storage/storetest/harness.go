@@ -8,7 +8,7 @@ import (
 )
 
 // doneTimeout bounds the wait for a done callback.
-const doneTimeout = 10 * time.Second
+const doneTimeout = 30 * time.Second // a failure bound (fsyncs wait on a shared disk)
 
 // Opener opens the store kept in dir (a fresh t.TempDir the first time, the
 // same dir again on reopen). The suite closes what it opens.
