@@ -41,20 +41,20 @@ func subscriptionInfos(subs []service.Subscription) []SubscriptionInfo {
 
 // SubscriptionsQuery documents GET /subscriptions' parameters.
 type SubscriptionsQuery struct {
-	Page       int    `query:"page" default:"1" minimum:"1" description:"Page number of the results"`
+	Page       int    `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
 	Limit      int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
 	Node       string `query:"node" description:"Only subscriptions on this node"`
 	ClientID   string `query:"clientid" description:"Client id"`
 	QoS        int    `query:"qos" minimum:"0" maximum:"2" description:"QoS"`
-	Topic      string `query:"topic" description:"Topic filter, exact ($share/<group>/<filter> for one shared group)"`
-	MatchTopic string `query:"match_topic" description:"Subscriptions whose filter this filter matches (no meta.count; shared filters refused)"`
+	Topic      string `query:"topic" minLength:"1" pattern:"^(\\$share/[^/+#\\x00]+/|\\$queue/)?((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"Topic filter, exact ($share/<group>/<filter> for one shared group)"`
+	MatchTopic string `query:"match_topic" minLength:"1" pattern:"^((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"Subscriptions whose filter this filter matches (no meta.count; shared filters refused)"`
 	ShareGroup string `query:"share_group" description:"Shared subscription group"`
 }
 
 func (a *API) subscriptionRoutes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/subscriptions", tag: "Subscriptions", summary: "List subscriptions",
-			query: &SubscriptionsQuery{}, resp: &PagedList[SubscriptionInfo]{}, h: a.listSubscriptions},
+			query: &SubscriptionsQuery{}, resp: &PagedList[SubscriptionInfo]{}, errs: nodeErrs, example: example{query: kv("clientid", exampleClient, "qos", "1")}, h: a.listSubscriptions},
 	}
 }
 
