@@ -79,10 +79,10 @@ type Listener struct {
 	Bind                 ListenerBind        `json:"bind,omitempty"`
 	Acceptors            *int                `json:"acceptors,omitempty" description:"ignored: Herald has no acceptor pool"`
 	MaxConnections       MaxConnections      `json:"max_connections,omitempty"`
-	MaxConnRate          *string             `json:"max_conn_rate,omitempty"`
+	MaxConnRate          *string             `json:"max_conn_rate,omitempty" pattern:"^(infinity|[1-9][0-9]{0,8}/([1-9][0-9]{0,2})?(ms|s|m|h|d|w))$" description:"infinity or N/period: 1000/s, 100/10s"`
 	Mountpoint           *string             `json:"mountpoint,omitempty"`
 	ProxyProtocol        *bool               `json:"proxy_protocol,omitempty"`
-	ProxyProtocolTimeout *string             `json:"proxy_protocol_timeout,omitempty"`
+	ProxyProtocolTimeout *string             `json:"proxy_protocol_timeout,omitempty" pattern:"^([1-9][0-9]{0,2}(ms|s|m|h|d|w)){1,3}$" description:"a duration: 3s, 500ms"`
 	EnableAuthn          TrueOnly            `json:"enable_authn,omitempty"`
 	Zone                 *string             `json:"zone,omitempty" enum:"default"`
 	SSLOptions           *ListenerSSLOptions `json:"ssl_options,omitempty"`
