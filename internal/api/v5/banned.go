@@ -25,7 +25,7 @@ type BanJSON struct {
 // seconds; at defaults to now, until to at + 1 year.
 type BanRequest struct {
 	As     string      `json:"as" required:"true" enum:"clientid,username,peerhost,clientid_re,username_re,peerhost_net"`
-	Who    string      `json:"who" required:"true" minLength:"1" pattern:"^[^\\x00]+$" description:"no U+0000"`
+	Who    string      `json:"who" required:"true" minLength:"1" description:"no U+0000; an IP address for peerhost, an IPv4 CIDR for peerhost_net, a regular expression for the _re kinds"`
 	By     string      `json:"by,omitempty"`
 	Reason string      `json:"reason,omitempty"`
 	At     TimeOrEpoch `json:"at,omitempty"`

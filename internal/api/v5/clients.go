@@ -186,16 +186,16 @@ type SessionsCountQuery struct {
 
 // SubscribeBody is POST /clients/{clientid}/subscribe's body.
 type SubscribeBody struct {
-	Topic string `json:"topic" required:"true" minLength:"1" maxLength:"65535" pattern:"^(\\$share/[^/+#\\x00]+/|\\$queue/)?((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"a topic filter, may be shared ($share/<group>/<filter>)"`
-	QoS   *int   `json:"qos,omitempty" minimum:"0" maximum:"2"`
-	NL    *int   `json:"nl,omitempty" minimum:"0" maximum:"1"`
-	RAP   *int   `json:"rap,omitempty" minimum:"0" maximum:"1"`
-	RH    *int   `json:"rh,omitempty" minimum:"0" maximum:"2"`
+	Topic TopicFilter `json:"topic" required:"true"`
+	QoS   *int        `json:"qos,omitempty" minimum:"0" maximum:"2"`
+	NL    *int        `json:"nl,omitempty" minimum:"0" maximum:"1"`
+	RAP   *int        `json:"rap,omitempty" minimum:"0" maximum:"1"`
+	RH    *int        `json:"rh,omitempty" minimum:"0" maximum:"2"`
 }
 
 // UnsubscribeBody is POST /clients/{clientid}/unsubscribe's body.
 type UnsubscribeBody struct {
-	Topic string `json:"topic" required:"true" minLength:"1" maxLength:"65535" pattern:"^(\\$share/[^/+#\\x00]+/|\\$queue/)?((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"a topic filter, may be shared"`
+	Topic TopicFilter `json:"topic" required:"true"`
 }
 
 // KickoutBody is POST /clients/kickout/bulk's body: client ids.

@@ -12,7 +12,7 @@ import (
 
 // PublishBody is one message of POST /publish and /publish/bulk.
 type PublishBody struct {
-	Topic           string             `json:"topic" required:"true" minLength:"1" maxLength:"65535" pattern:"^[^+#\\x00]+$" description:"a topic name: no wildcards, no U+0000"`
+	Topic           TopicName          `json:"topic" required:"true"`
 	Payload         *string            `json:"payload" required:"true" nullable:"false" description:"with payload_encoding base64, standard base64"`
 	PayloadEncoding string             `json:"payload_encoding,omitempty" enum:"plain,base64" default:"plain"`
 	QoS             int                `json:"qos,omitempty" minimum:"0" maximum:"2"`
@@ -194,7 +194,7 @@ func publishRequest(b *PublishBody) (service.PublishRequest, error) {
 	default:
 		return service.PublishRequest{}, bad("payload_encoding must be plain or base64")
 	}
-	req := service.PublishRequest{Topic: b.Topic, Payload: payload, QoS: byte(b.QoS), Retain: b.Retain, ClientID: b.ClientID}
+	req := service.PublishRequest{Topic: string(b.Topic), Payload: payload, QoS: byte(b.QoS), Retain: b.Retain, ClientID: b.ClientID}
 	if p := b.Properties; p != nil {
 		if err := messageProps(p, &req.Props); err != nil {
 			return service.PublishRequest{}, bad(err.Error())

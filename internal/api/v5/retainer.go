@@ -10,9 +10,9 @@ import (
 
 // RetainedQuery is GET /mqtt/retainer/messages's query.
 type RetainedQuery struct {
-	Page  int    `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1" maximum:"2147483647"`
-	Limit int    `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
-	Topic string `query:"topic" minLength:"1" pattern:"^((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"Topic filter; only retained messages matching it are listed."`
+	Page  int                `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1" maximum:"2147483647"`
+	Limit int                `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
+	Topic TopicFilterNoShare `query:"topic" description:"Topic filter; only retained messages matching it are listed."`
 }
 
 // RetainedMessageJSON is one retained message in a list.

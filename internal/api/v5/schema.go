@@ -33,6 +33,34 @@ const (
 	maxInt32 = 1<<31 - 1
 )
 
+// TopicName is an MQTT topic name.
+type TopicName string
+
+// JSONSchema is topicNamePattern.
+func (TopicName) JSONSchema() (jsonschema.Schema, error) {
+	s := schemaString().WithPattern(topicNamePattern).WithMinLength(1).WithMaxLength(maxTopicLen)
+	return *s.WithDescription("a topic name: no wildcards, no U+0000"), nil
+}
+
+// TopicFilter is an MQTT topic filter, possibly shared.
+type TopicFilter string
+
+// JSONSchema is topicFilterPattern.
+func (TopicFilter) JSONSchema() (jsonschema.Schema, error) {
+	s := schemaString().WithPattern(topicFilterPattern).WithMinLength(1).WithMaxLength(maxTopicLen)
+	return *s.WithDescription("a topic filter; shared as $share/<group>/<filter>"), nil
+}
+
+// TopicFilterNoShare is an MQTT topic filter that is not shared.
+type TopicFilterNoShare string
+
+// JSONSchema is topicFilterPattern without the shared prefix.
+func (TopicFilterNoShare) JSONSchema() (jsonschema.Schema, error) {
+	p := `^` + strings.TrimPrefix(topicFilterPattern, `^(\$share/[^/+#\x00]+/|\$queue/)?`)
+	s := schemaString().WithPattern(p).WithMinLength(1).WithMaxLength(maxTopicLen)
+	return *s.WithDescription("a topic filter, not shared"), nil
+}
+
 func schemaString() *jsonschema.Schema {
 	var s jsonschema.Schema
 	s.AddType(jsonschema.String)

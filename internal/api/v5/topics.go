@@ -19,10 +19,10 @@ func topicInfo(r *service.Route) TopicInfo { return TopicInfo{Topic: r.Topic, No
 
 // TopicsQuery documents GET /topics' parameters.
 type TopicsQuery struct {
-	Topic string `query:"topic" minLength:"1" pattern:"^(\\$share/[^/+#\\x00]+/|\\$queue/)?((\\+|[^/+#\\x00]*)/)*(\\+|#|[^/+#\\x00]*)$" description:"Topic filter, exact"`
-	Node  string `query:"node" description:"Only routes to this node"`
-	Page  int    `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
-	Limit int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
+	Topic TopicFilter `query:"topic" description:"Topic filter, exact"`
+	Node  string      `query:"node" description:"Only routes to this node"`
+	Page  int         `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
+	Limit int         `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
 }
 
 func (a *API) topicRoutes() []route {
