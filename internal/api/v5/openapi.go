@@ -149,9 +149,26 @@ func finishOperation(op map[string]any, rt route) {
 			src = rt.example.path
 		}
 		if v, ok := src[name]; ok {
-			pm["example"] = v
+			pm["example"] = typedExample(pm["schema"], v)
 		}
 	}
+}
+
+// typedExample is a parameter example as the JSON type of its schema
+// (limit=10 is the integer 10).
+func typedExample(schema any, v string) any {
+	sm, _ := schema.(map[string]any)
+	switch sm["type"] {
+	case "integer":
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			return n
+		}
+	case "boolean":
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
+		}
+	}
+	return v
 }
 
 // addBodyExample sets the example of the body's media types: a string
