@@ -173,10 +173,10 @@ type ClientsQuery struct {
 
 // ClientMessagesQuery documents the mqueue/inflight listing parameters.
 type ClientMessagesQuery struct {
-	Payload         string `query:"payload" enum:"none,base64,plain" default:"base64" description:"How to render payloads"`
-	MaxPayloadBytes string `query:"max_payload_bytes" default:"1MB" pattern:"^[1-9][0-9]{0,8}([KkMmGg][Bb]?|[Bb])?$" description:"Payload bytes per response (at least one message is always returned): a number, with B, K(B), M(B) or G(B)"`
-	Position        string `query:"position" description:"Cursor: none (or absent) for the first chunk, then meta.position of the previous one"`
-	Limit           int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Messages per chunk"`
+	Payload         string   `query:"payload" enum:"none,base64,plain" default:"base64" description:"How to render payloads"`
+	MaxPayloadBytes string   `query:"max_payload_bytes" default:"1MB" pattern:"^[1-9][0-9]{0,8}([KkMmGg][Bb]?|[Bb])?$" description:"Payload bytes per response (at least one message is always returned): a number, with B, K(B), M(B) or G(B)"`
+	Position        Position `query:"position" description:"Cursor: none (or absent) for the first chunk, then meta.position of the previous one"`
+	Limit           int      `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Messages per chunk"`
 }
 
 // SessionsCountQuery documents GET /sessions_count's parameter.

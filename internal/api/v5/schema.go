@@ -169,6 +169,14 @@ func (TimeParam) JSONSchema() (jsonschema.Schema, error) {
 	return epochOrDateTime(time.Millisecond, "epoch milliseconds or RFC 3339 (from 1970 to 9999)"), nil
 }
 
+// Position is a message listing's cursor.
+type Position string
+
+// JSONSchema is service.PositionPattern.
+func (Position) JSONSchema() (jsonschema.Schema, error) {
+	return *schemaString().WithPattern(service.PositionPattern), nil
+}
+
 // APIKeyName is an API key's name (the service's rule).
 type APIKeyName string
 
