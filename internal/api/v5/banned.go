@@ -24,7 +24,7 @@ type BanJSON struct {
 // BanRequest is POST /banned's body. at and until are RFC 3339 or epoch
 // seconds; at defaults to now, until to at + 1 year.
 type BanRequest struct {
-	As     string      `json:"as" required:"true" enum:"clientid,username,peerhost,clientid_re,username_re,peerhost_net"`
+	As     BanKind     `json:"as" required:"true"`
 	Who    string      `json:"who" required:"true" minLength:"1" description:"no U+0000; an IP address for peerhost, an IPv4 CIDR for peerhost_net, a regular expression for the _re kinds"`
 	By     string      `json:"by,omitempty"`
 	Reason string      `json:"reason,omitempty"`
@@ -52,10 +52,18 @@ func (BanRequest) PrepareJSONSchema(s *jsonschema.Schema) error {
 	return nil
 }
 
+// BanKind is a ban's as.
+type BanKind string
+
+// JSONSchema is the service's kinds.
+func (BanKind) JSONSchema() (jsonschema.Schema, error) {
+	return stringEnum("", service.BanKinds()...), nil
+}
+
 // BanPath is DELETE /banned/{as}/{who}'s path.
 type BanPath struct {
-	As  string `path:"as" enum:"clientid,username,peerhost,clientid_re,username_re,peerhost_net"`
-	Who string `path:"who"`
+	As  BanKind `path:"as"`
+	Who string  `path:"who"`
 }
 
 func (a *API) bannedRoutes() []route {
@@ -99,7 +107,7 @@ func (a *API) createBan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := a.svc.CreateBan(r.Context(), service.Ban{As: req.As, Who: req.Who, By: req.By, Reason: req.Reason, At: at, Until: until})
+	b, err := a.svc.CreateBan(r.Context(), service.Ban{As: string(req.As), Who: req.Who, By: req.By, Reason: req.Reason, At: at, Until: until})
 	var ee *service.BanExistsError
 	if errors.As(err, &ee) {
 		// EMQX puts the existing ban, as JSON, in the message.

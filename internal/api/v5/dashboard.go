@@ -105,7 +105,7 @@ func (a *API) dashboardRoutes() []route {
 		{method: http.MethodGet, path: "/schemas/{name}", tag: tag, summary: "Get the schema JSON of the specified name",
 			access: public, pathParams: &SchemaPath{}, resp: &SchemaResponse{}, errs: noNotFound, example: example{path: kv("name", "hotconf")}, h: a.schema},
 		{method: http.MethodPost, path: "/logout", tag: tag, summary: "Dashboard user logout",
-			access: bearerOnly, viewerWrite: true, query: &BackendQuery{}, body: &LogoutRequest{},
+			access: bearerOnly, viewerWrite: true, query: &BackendQuery{}, body: &LogoutRequest{}, bodyOptional: true,
 			status: http.StatusNoContent, errs: map[int][]string{401: {"BAD_USERNAME_OR_PWD"}}, example: example{body: obj{"username": "admin"}}, h: a.logout},
 	}
 }
