@@ -87,8 +87,10 @@ func paramValue(s *jsonschema.Schema, v string) any {
 			return json.Number(v)
 		}
 	}
-	if slices.Contains(types, "boolean") && (v == "true" || v == "false") {
-		return v == "true"
+	if slices.Contains(types, "boolean") {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b // true, True, 1... as the handlers' strconv.ParseBool
+		}
 	}
 	return v
 }

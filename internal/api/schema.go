@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"slices"
@@ -247,13 +248,29 @@ func validateString(s *jsonschema.Schema, x, path string) error {
 	if s.MaxLength != nil && n > *s.MaxLength {
 		return &FieldError{path, fmt.Sprintf("must be at most %d characters", *s.MaxLength)}
 	}
-	if s.Format != nil && *s.Format == "date-time" {
-		if _, err := ParseTime(x, 0); err != nil {
+	if s.Format != nil {
+		if err := checkFormat(*s.Format, x); err != nil {
 			return &FieldError{path, err.Error()}
 		}
 	}
 	if s.Pattern != nil && !matchPattern(*s.Pattern, x) {
 		return &FieldError{path, fmt.Sprintf("%q does not match %s", x, *s.Pattern)}
+	}
+	return nil
+}
+
+// checkFormat checks the formats the API uses: date-time (RFC 3339 in
+// MinTime..MaxTime), ipv4 and ipv6. Other formats are documentation.
+func checkFormat(format, x string) error {
+	switch format {
+	case "date-time":
+		_, err := ParseTime(x, 0)
+		return err
+	case "ipv4", "ipv6":
+		a, err := netip.ParseAddr(x)
+		if err != nil || (format == "ipv4") != a.Is4() || a.Zone() != "" {
+			return fmt.Errorf("%q is not an %s address", x, format)
+		}
 	}
 	return nil
 }

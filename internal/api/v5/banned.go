@@ -42,9 +42,7 @@ func (BanRequest) PrepareJSONSchema(s *jsonschema.Schema) error {
 		v.WithProperties(map[string]jsonschema.SchemaOrBool{"as": e.ToSchemaOrBool(), "who": who.ToSchemaOrBool()})
 		return v.ToSchemaOrBool()
 	}
-	var ip jsonschema.Schema
-	ip.WithAnyOf(schemaString().WithPattern("^"+ipv4Pattern+"$").ToSchemaOrBool(),
-		schemaString().WithFormat("ipv6").ToSchemaOrBool())
+	ip, _ := IPAddress("").JSONSchema()
 	cidr := schemaString().WithPattern("^" + ipv4Pattern + "/([0-9]|[12][0-9]|3[0-2])$")
 	re := schemaString().WithFormat("regex").WithPattern(noNULPattern)
 	s.WithOneOf(variant(schemaString().WithPattern(noNULPattern), "clientid", "username"),

@@ -157,7 +157,7 @@ type ClientsQuery struct {
 	Limit          int          `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
 	Node           string       `query:"node" description:"Only clients on this node"`
 	Username       []string     `query:"username" description:"User name, repeatable (any of)"`
-	IPAddress      string       `query:"ip_address" pattern:"^[0-9A-Fa-f.:]+$" description:"Client's IP address (IPv4 or IPv6)"`
+	IPAddress      IPAddress    `query:"ip_address" description:"Client's IP address (IPv4 or IPv6)"`
 	ConnState      string       `query:"conn_state" enum:"connected,idle,disconnected" description:"Connection state (idle never matches: Herald has no session before CONNECT)"`
 	CleanStart     bool         `query:"clean_start" description:"Whether the client uses a new session"`
 	ProtoVer       int          `query:"proto_ver" minimum:"3" maximum:"5" description:"Client protocol version (3, 4 or 5)"`

@@ -6,6 +6,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // RetainedQuery is GET /mqtt/retainer/messages's query.
@@ -63,12 +64,27 @@ type RetainerConfigRequest struct {
 	Backend             *RetainerBackendRequest `json:"backend,omitempty"`
 }
 
+// IndexSpecs are the retainer's topic indexes: lists of topic level
+// numbers (accepted and ignored: Herald matches retained messages in its
+// topic trie).
+type IndexSpecs [][]int
+
+// JSONSchema bounds the level numbers.
+func (IndexSpecs) JSONSchema() (jsonschema.Schema, error) {
+	var spec, out jsonschema.Schema
+	spec.AddType(jsonschema.Array)
+	spec.WithItems(*(&jsonschema.Items{}).WithSchemaOrBool(schemaInteger(1, maxInt32).ToSchemaOrBool()))
+	out.AddType(jsonschema.Array)
+	out.WithItems(*(&jsonschema.Items{}).WithSchemaOrBool(spec.ToSchemaOrBool()))
+	return out, nil
+}
+
 // RetainerBackendRequest is the backend part of a PUT.
 type RetainerBackendRequest struct {
-	Type                *string `json:"type,omitempty" enum:"built_in_database"`
-	StorageType         *string `json:"storage_type,omitempty" enum:"ram,disc" description:"follows durability: disc with durability = sync, else ram"`
-	MaxRetainedMessages *int    `json:"max_retained_messages,omitempty" minimum:"0" maximum:"2147483647"`
-	IndexSpecs          [][]int `json:"index_specs,omitempty"`
+	Type                *string    `json:"type,omitempty" enum:"built_in_database"`
+	StorageType         *string    `json:"storage_type,omitempty" enum:"ram,disc" description:"follows durability: disc with durability = sync, else ram"`
+	MaxRetainedMessages *int       `json:"max_retained_messages,omitempty" minimum:"0" maximum:"2147483647"`
+	IndexSpecs          IndexSpecs `json:"index_specs,omitempty"`
 }
 
 func (a *API) retainerRoutes() []route {

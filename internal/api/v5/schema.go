@@ -169,6 +169,16 @@ func (TimeParam) JSONSchema() (jsonschema.Schema, error) {
 	return epochOrDateTime(time.Millisecond, "epoch milliseconds or RFC 3339 (from 1970 to 9999)"), nil
 }
 
+// IPAddress is an IPv4 or IPv6 address.
+type IPAddress string
+
+// JSONSchema is the two formats.
+func (IPAddress) JSONSchema() (jsonschema.Schema, error) {
+	var out jsonschema.Schema
+	out.WithAnyOf(schemaString().WithFormat("ipv4").ToSchemaOrBool(), schemaString().WithFormat("ipv6").ToSchemaOrBool())
+	return out, nil
+}
+
 // Position is a message listing's cursor.
 type Position string
 
