@@ -18,12 +18,6 @@ import (
 	"github.com/swaggest/openapi-go/openapi3"
 )
 
-// ErrorResponse is EMQX's error envelope.
-type ErrorResponse struct {
-	Code    string `json:"code" description:"machine code in UPPER_SNAKE_CASE (BAD_REQUEST, NOT_FOUND, ...)"`
-	Message string `json:"message"`
-}
-
 // Security scheme names, as EMQX's document.
 const (
 	secBasic  = "basicAuth"
@@ -95,7 +89,7 @@ func finishOpenAPI(raw []byte, routes []route) ([]byte, error) {
 		if !ok {
 			return nil, fmt.Errorf("openapi: %s %s missing", rt.method, rt.path)
 		}
-		finishOperation(op, rt)
+		finishOperation(doc, op, rt)
 		notNullBody(doc, op)
 	}
 	out, err := json.MarshalIndent(doc, "", "  ")
@@ -120,13 +114,13 @@ func notNullBody(doc, op map[string]any) {
 	delete(schema, "nullable")
 }
 
-func finishOperation(op map[string]any, rt route) {
+func finishOperation(doc, op map[string]any, rt route) {
 	if rt.access == public {
 		op["security"] = []any{}
 	}
 	responses, _ := op["responses"].(map[string]any)
 	for status, codes := range errorCodes(rt) {
-		responses[strconv.Itoa(status)] = errorResponse(status, codes)
+		responses[strconv.Itoa(status)] = errorResponse(doc, status, codes)
 	}
 	if isTextBody(rt.body) {
 		op["requestBody"] = map[string]any{"content": map[string]any{
@@ -207,8 +201,9 @@ func isTextBody(body any) bool {
 }
 
 // errorResponse documents an error status: EMQX's envelope with the codes
-// the route may answer it with.
-func errorResponse(status int, codes []string) map[string]any {
+// the route may answer it with, a schema shared by the routes with the
+// same codes (Error_BAD_REQUEST_UPDATE_FAILED).
+func errorResponse(doc map[string]any, status int, codes []string) map[string]any {
 	enum := make([]any, len(codes))
 	for i, c := range codes {
 		enum[i] = c
@@ -221,8 +216,13 @@ func errorResponse(status int, codes []string) map[string]any {
 			"message": map[string]any{"type": "string"},
 		},
 	}
+	name := "Error_" + strings.Join(codes, "_")
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	schemas[name] = schema
+	ref := map[string]any{"$ref": "#/components/schemas/" + name}
 	return map[string]any{"description": http.StatusText(status),
-		"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+		"content": map[string]any{"application/json": map[string]any{"schema": ref}}}
 }
 
 // Codes every authenticated route may answer 401 with.
