@@ -2,12 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -26,11 +28,23 @@ const MaxBodyBytes = 1 << 20
 // (null where an object or array is due, a missing required field, a value
 // out of range...) is a 400 BAD_REQUEST naming the field.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if want, ok := r.Context().Value(bodyTypeKey{}).(reflect.Type); ok && want != reflect.TypeOf(v) {
+		return fmt.Errorf("api: the handler decodes %T, its route documents %v", v, want)
+	}
 	raw, err := ReadJSON(w, r)
 	if err != nil {
 		return err
 	}
 	return DecodeJSONBytes(raw, v)
+}
+
+type bodyTypeKey struct{}
+
+// WithBodyType records the body type a route documents; DecodeJSON then
+// refuses (with a 500) to decode into another type, so a handler cannot
+// accept a body its document does not describe.
+func WithBodyType(r *http.Request, body any) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), bodyTypeKey{}, reflect.TypeOf(body)))
 }
 
 // ReadJSON reads a JSON body: the Content-Type and size checks of

@@ -2,6 +2,8 @@ package api
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -96,5 +98,20 @@ func TestDecodeJSONBytesValidates(t *testing.T) {
 		case c.field != "" && (err == nil || !strings.Contains(err.Error(), c.field)):
 			t.Errorf("%s: %v, want an error naming %s", c.in, err, c.field)
 		}
+	}
+}
+
+func TestDecodeJSONRouteType(t *testing.T) {
+	r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"name":"abc"}`))
+	r = WithBodyType(r, &valBody{})
+	var other struct{ Name string }
+	if err := DecodeJSON(httptest.NewRecorder(), r, &other); err == nil {
+		t.Fatal("decoded into a type the route does not document")
+	}
+	r = httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"name":"abc"}`))
+	r = WithBodyType(r, &valBody{})
+	var v valBody
+	if err := DecodeJSON(httptest.NewRecorder(), r, &v); err != nil || v.Name != "abc" {
+		t.Fatalf("%+v %v", v, err)
 	}
 }

@@ -89,7 +89,7 @@ func (a *API) getConfigRoot(name string) api.HandlerFunc {
 
 func (a *API) putConfigRoot(name string) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var body map[string]any
+		var body ConfigRoot
 		if err := api.DecodeJSON(w, r, &body); err != nil {
 			return err
 		}

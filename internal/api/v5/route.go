@@ -73,6 +73,9 @@ type example struct {
 // guard wraps a route's handler with authentication and the role rules.
 func (a *API) guard(rt route) http.Handler {
 	return a.wr.Wrap(func(w http.ResponseWriter, r *http.Request) error {
+		if rt.body != nil && !isTextBody(rt.body) {
+			r = api.WithBodyType(r, rt.body)
+		}
 		if rt.access == public {
 			if err := checkParams(rt, r); err != nil {
 				return rt.fieldCode(err)
