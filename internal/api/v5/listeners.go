@@ -161,6 +161,23 @@ func (ListenerCreate) PrepareJSONSchema(s *jsonschema.Schema) error {
 	return nil
 }
 
+// ListenerUpdate is PUT /listeners/{id}'s body: the path names the
+// listener, so id is read-only (sent, it must be the path's).
+type ListenerUpdate Listener
+
+// PrepareJSONSchema marks id read-only.
+func (ListenerUpdate) PrepareJSONSchema(s *jsonschema.Schema) error {
+	if _, ok := s.Properties["id"]; !ok {
+		return nil
+	}
+	id, err := ListenerID("").JSONSchema()
+	if err != nil {
+		return err
+	}
+	s.Properties["id"] = id.WithReadOnly(true).ToSchemaOrBool()
+	return nil
+}
+
 // ListenerPath is the {id} of the listener routes.
 type ListenerPath struct {
 	ID ListenerID `path:"id"`
@@ -188,7 +205,7 @@ func (a *API) listenerRoutes() []route {
 		{method: http.MethodGet, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "List all running node's listeners for the specified id.",
 			resp: &Listener{}, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.getListener},
 		{method: http.MethodPut, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "Update the specified listener on all nodes.",
-			body: &Listener{}, resp: &Listener{}, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener), body: obj{"max_connections": "infinity", "enable": true}}, h: a.updateListener},
+			body: &ListenerUpdate{}, resp: &Listener{}, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener), body: obj{"max_connections": "infinity", "enable": true}}, h: a.updateListener},
 		{method: http.MethodDelete, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "Delete the specified listener on all nodes.",
 			status: http.StatusNoContent, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.deleteListener},
 		{method: http.MethodGet, path: "/listeners_status", tag: tag, summary: "List all running node's listeners live status. group by listener type",
@@ -287,10 +304,11 @@ func (a *API) createListener(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) updateListener(w http.ResponseWriter, r *http.Request) error {
 	id := pathParam(r, "id")
-	var body Listener
-	if err := api.DecodeJSON(w, r, &body); err != nil {
+	var update ListenerUpdate
+	if err := api.DecodeJSON(w, r, &update); err != nil {
 		return err
 	}
+	body := Listener(update)
 	if body.ID != "" && string(body.ID) != id {
 		return api.Errorf(http.StatusBadRequest, "BAD_LISTENER_ID", "path and body's listener id do not match")
 	}

@@ -31,6 +31,19 @@ type MessageProperties struct {
 	ContentType            string            `json:"content_type,omitempty"`
 }
 
+// PrepareJSONSchema adds the rule payload_encoding sets: with base64, the
+// payload is standard base64 (padded).
+func (PublishBody) PrepareJSONSchema(s *jsonschema.Schema) error {
+	plain, b64 := stringEnum("", "plain"), stringEnum("", "base64")
+	var asPlain, asBase64 jsonschema.Schema
+	asPlain.WithProperties(map[string]jsonschema.SchemaOrBool{"payload_encoding": plain.ToSchemaOrBool()})
+	payload := schemaString().WithPattern(`^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$`)
+	asBase64.WithRequired("payload_encoding").WithProperties(map[string]jsonschema.SchemaOrBool{
+		"payload_encoding": b64.ToSchemaOrBool(), "payload": payload.ToSchemaOrBool()})
+	s.WithOneOf(asPlain.ToSchemaOrBool(), asBase64.ToSchemaOrBool())
+	return nil
+}
+
 // PublishBulkBody is POST /publish/bulk's body: at least one message.
 type PublishBulkBody []PublishBody
 

@@ -22,9 +22,13 @@ import (
 const (
 	// topicNamePattern: an MQTT topic name, no wildcards, no U+0000.
 	topicNamePattern = `^[^+#\x00]+$`
-	// topicFilterPattern: an MQTT topic filter, + and # only as whole
-	// levels and # only last, optionally shared ($share/<group>/, $queue/).
-	topicFilterPattern = `^(\$share/[^/+#\x00]+/|\$queue/)?((\+|[^/+#\x00]*)/)*(\+|#|[^/+#\x00]*)$`
+	// filterPattern: a non-empty MQTT topic filter, + and # only as whole
+	// levels and # only last.
+	filterPattern = `((\+|[^/+#\x00]*)/)+(\+|#|[^/+#\x00]*)|\+|#|[^/+#\x00]+`
+	// sharePrefix: the prefix of a shared subscription.
+	sharePrefix = `\$share/[^/+#\x00]+/|\$queue/`
+	// topicFilterPattern: a topic filter, optionally shared.
+	topicFilterPattern = `^(` + sharePrefix + `)?(` + filterPattern + `)$`
 	// noNULPattern: a non-empty string without U+0000.
 	noNULPattern = `^[^\x00]+$`
 	// maxTopicLen is MQTT's limit on a topic, in bytes (and so characters).
@@ -56,8 +60,7 @@ type TopicFilterNoShare string
 
 // JSONSchema is topicFilterPattern without the shared prefix.
 func (TopicFilterNoShare) JSONSchema() (jsonschema.Schema, error) {
-	p := `^` + strings.TrimPrefix(topicFilterPattern, `^(\$share/[^/+#\x00]+/|\$queue/)?`)
-	s := schemaString().WithPattern(p).WithMinLength(1).WithMaxLength(maxTopicLen)
+	s := schemaString().WithPattern(`^(` + filterPattern + `)$`).WithMinLength(1).WithMaxLength(maxTopicLen)
 	return *s.WithDescription("a topic filter, not shared"), nil
 }
 
