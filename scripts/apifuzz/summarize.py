@@ -10,14 +10,14 @@ cat = [("positive_data_acceptance", "a:refused-valid"), ("Undocumented HTTP stat
 per = collections.defaultdict(collections.Counter)
 op = None
 case = None
-text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
+text = "".join(open(f, encoding="utf-8", errors="replace").read() for f in sys.argv[1:])
 for block in re.split(r"\n(?=_{5,} )", text):
     m = re.match(r"_{5,} (\S+ \S+) _{5,}", block)
     if not m:
         continue
     op = m.group(1)
     for c in re.split(r"\n(?=\d+\. Test Case ID)", block)[1:]:
-        seen = set()
+        seen = set()  # the categories of one failing test case
         for needle, name in cat:
             if needle in c:
                 seen.add(name)
@@ -31,5 +31,5 @@ for op in sorted(per):
     for k, v in per[op].items():
         tot[k] += 1
 print("operations with findings per category:", dict(sorted(tot.items())), "operations:", len(per))
-m = re.search(r"=+ (.*) in [0-9.]+s =+", text)
-print("run:", m.group(1) if m else "?")
+for m in re.finditer(r"=+ (.*) in [0-9.]+s =+", text):
+    print("run:", m.group(1))
