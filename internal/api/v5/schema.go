@@ -254,7 +254,8 @@ func (ClientFields) JSONSchema() (jsonschema.Schema, error) {
 	}
 	slices.Sort(names)
 	alt := "(" + strings.Join(names, "|") + ")"
-	s := schemaString().WithPattern("^(all|" + alt + "(," + alt + ")*)$")
+	item := ` *` + alt + ` *`
+	s := schemaString().WithPattern("^(all|" + item + "(," + item + ")*)$")
 	s.WithDescription("all, or client fields separated by commas")
 	return *s, nil
 }
