@@ -16,6 +16,18 @@ type RetainedQuery struct {
 	Topic TopicFilterNoShare `query:"topic" description:"Topic filter; only retained messages matching it are listed."`
 }
 
+// RetainedNamePath is GET /mqtt/retainer/message/{topic}'s path: a topic
+// name.
+type RetainedNamePath struct {
+	Topic TopicName `path:"topic"`
+}
+
+// RetainedFilterPath is DELETE /mqtt/retainer/message/{topic}'s path: a
+// topic name or a (non-shared) filter.
+type RetainedFilterPath struct {
+	Topic TopicFilterNoShare `path:"topic"`
+}
+
 // RetainedMessageJSON is one retained message in a list.
 type RetainedMessageJSON struct {
 	MsgID        string  `json:"msgid"`
@@ -94,9 +106,9 @@ func (a *API) retainerRoutes() []route {
 		{method: http.MethodDelete, path: "/mqtt/retainer/messages", tag: "Retainer", summary: "Delete all retained messages",
 			status: http.StatusNoContent, h: a.clearRetained},
 		{method: http.MethodGet, path: "/mqtt/retainer/message/{topic...}", tag: "Retainer",
-			summary: "Lookup a message by a topic without wildcards.", resp: &RetainedMessageFull{}, errs: map[int][]string{400: {"BAD_REQUEST"}}, example: example{path: kv("topic", exampleRetained)}, h: a.lookupRetained},
+			summary: "Lookup a message by a topic without wildcards.", resp: &RetainedMessageFull{}, pathParams: &RetainedNamePath{}, example: example{path: kv("topic", exampleRetained)}, h: a.lookupRetained},
 		{method: http.MethodDelete, path: "/mqtt/retainer/message/{topic...}", tag: "Retainer",
-			summary: "Delete matching messages.", status: http.StatusNoContent, errs: map[int][]string{400: {"BAD_REQUEST"}}, example: example{path: kv("topic", exampleRetained)}, h: a.deleteRetained},
+			summary: "Delete matching messages.", status: http.StatusNoContent, pathParams: &RetainedFilterPath{}, example: example{path: kv("topic", exampleRetained)}, h: a.deleteRetained},
 		{method: http.MethodGet, path: "/mqtt/retainer", tag: "Retainer", summary: "View config",
 			resp: &RetainerConfigJSON{}, h: a.getRetainerConfig},
 		{method: http.MethodPut, path: "/mqtt/retainer", tag: "Retainer", summary: "Update retainer config.",
