@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // HandlerFunc is an HTTP handler that returns its error instead of writing
@@ -19,6 +20,18 @@ type Error struct {
 	Code    string
 	Message string
 	Header  http.Header // extra response headers (WWW-Authenticate)
+	// Field is the parameter or body field a validation error is about
+	// ("topic", "[2].topic"); "" for other errors.
+	Field string
+}
+
+// Leaf is the last name of Field ("topic" for "[2].topic").
+func (e *Error) Leaf() string {
+	f := e.Field
+	if i := strings.LastIndexAny(f, ".]"); i >= 0 {
+		f = f[i+1:]
+	}
+	return f
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }

@@ -162,13 +162,20 @@ func (s *Service) APIKey(ctx context.Context, name string) (APIKey, error) {
 	return k.view(s.now()), nil
 }
 
-var keyNameRE = regexp.MustCompile(`^[A-Za-z]+[A-Za-z0-9_-]*$`)
+// APIKeyNamePattern is the rule for an API key's name (at most
+// MaxAPIKeyNameLen characters); the API documents it from here.
+const APIKeyNamePattern = `^[A-Za-z]+[A-Za-z0-9_-]*$`
+
+// MaxAPIKeyNameLen bounds an API key's name.
+const MaxAPIKeyNameLen = 256
+
+var keyNameRE = regexp.MustCompile(APIKeyNamePattern)
 
 // CreateAPIKey makes a key with a random api_key (16 hex digits) and
 // api_secret (256 bits, base64url), returned only here. A bad name or
 // role, an existing name or more than 100 keys is ErrBadRequest.
 func (s *Service) CreateAPIKey(ctx context.Context, in APIKeyInput) (APIKey, error) {
-	if len(in.Name) > 256 || !keyNameRE.MatchString(in.Name) {
+	if len(in.Name) > MaxAPIKeyNameLen || !keyNameRE.MatchString(in.Name) {
 		return APIKey{}, Errorf(ErrBadRequest, "BAD_REQUEST", "Name should be ^[A-Za-z]+[A-Za-z0-9-_]*$, at most 256 characters")
 	}
 	now := s.now()

@@ -60,6 +60,15 @@ func (s *Service) sweepBans() {
 	}
 }
 
+// BanKinds are the values of a ban's as, in EMQX's order.
+func BanKinds() []string {
+	out := make([]string, len(banned.Kinds))
+	for i, k := range banned.Kinds {
+		out[i] = string(k)
+	}
+	return out
+}
+
 // ListBanned returns one page of the unexpired bans, oldest first.
 func (s *Service) ListBanned(ctx context.Context, q PageQuery) (Page[Ban], error) {
 	all := s.bans.All()

@@ -356,6 +356,11 @@ func (p msgPos) String() string { return fmt.Sprintf("%d_%d", p.ns, p.id) }
 
 func (p msgPos) after(q msgPos) bool { return p.ns > q.ns || (p.ns == q.ns && p.id > q.id) }
 
+// PositionPattern matches the positions parsePos reads (with 19 digits at
+// most each, so they fit in 64 bits), none and end_of_data; the API
+// documents it from here.
+const PositionPattern = `^(none|end_of_data|[0-9]{1,19}_[0-9]{1,19})$`
+
 func parsePos(s string) (msgPos, bool) {
 	var p msgPos
 	a, b, ok := strings.Cut(s, "_")

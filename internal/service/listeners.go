@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -102,16 +103,19 @@ func ParseListenerID(id string) (typ, name string, err error) {
 	return typ, name, nil
 }
 
-func validListenerName(name string) bool {
-	if name == "" || len(name) > 256 {
-		return false
-	}
-	for _, r := range name {
-		if r != '_' && r != '-' && (r < '0' || r > '9') && (r < 'a' || r > 'z') && (r < 'A' || r > 'Z') {
-			return false
-		}
-	}
-	return true
+// ListenerNamePattern is the rule for a listener's name.
+const ListenerNamePattern = `^[A-Za-z0-9_-]{1,256}$`
+
+var listenerNameRE = regexp.MustCompile(ListenerNamePattern)
+
+func validListenerName(name string) bool { return listenerNameRE.MatchString(name) }
+
+// ListenerTypes are the listener types, in key order.
+func ListenerTypes() []string { return slices.Clone(config.ListenerTypes) }
+
+// ListenerIDPattern is the rule for a listener id: {type}:{name}.
+func ListenerIDPattern() string {
+	return `^(` + strings.Join(config.ListenerTypes, "|") + `):` + strings.TrimPrefix(ListenerNamePattern, "^")
 }
 
 func listenerNotFound(id string) error {

@@ -4,8 +4,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
+	"regexp"
 	"slices"
-	"strings"
 	"sync"
 
 	"golang.org/x/crypto/bcrypt"
@@ -303,43 +303,58 @@ func admins(users map[string]dashUser) int {
 	return n
 }
 
-// checkUsername applies EMQX's rule: 1..100 characters of [A-Za-z0-9_].
+// UsernamePattern is EMQX's rule for a dashboard username: 1..100
+// characters of [A-Za-z0-9_]; the API documents it from here.
+const UsernamePattern = `^[A-Za-z0-9_]{1,100}$`
+
+var usernameRE = regexp.MustCompile(UsernamePattern)
+
+// checkUsername applies UsernamePattern.
 func checkUsername(name string) error {
 	if name == "" || len(name) > 100 {
 		return Errorf(ErrBadRequest, "BAD_REQUEST", "username must be 1..100 characters")
 	}
-	for _, c := range name {
-		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return Errorf(ErrBadRequest, "BAD_REQUEST",
-				"Bad Username. Only upper and lower case letters, numbers and underscores are supported")
-		}
+	if !usernameRE.MatchString(name) {
+		return Errorf(ErrBadRequest, "BAD_REQUEST",
+			"Bad Username. Only upper and lower case letters, numbers and underscores are supported")
 	}
 	return nil
 }
 
-// passwordSpecials are EMQX's special characters for the password rule.
-const passwordSpecials = "!@#$%^&*()_+-=[]{}\"|;':,./<>?`~ "
+// Password lengths.
+const (
+	MinPasswordLen = 8
+	MaxPasswordLen = 64
+)
+
+// PasswordPattern is EMQX's password rule as a pattern, with MinPasswordLen
+// and MaxPasswordLen: printable ASCII holding at least two of the groups
+// letters, digits and specials (EMQX's !@#$%^&*()_+-=[]{}"|;':,./<>?`~ and space: the printable ASCII that
+// is neither, except the backslash, which counts for no group). The API
+// documents it from here.
+const PasswordPattern = "^[ -~]*(" + pwL + "[ -~]*" + pwD + "|" + pwD + "[ -~]*" + pwL + "|" + pwL + "[ -~]*" + pwS + "|" +
+	pwS + "[ -~]*" + pwL + "|" + pwD + "[ -~]*" + pwS + "|" + pwS + "[ -~]*" + pwD + ")[ -~]*$"
+
+const (
+	pwL = "[A-Za-z]"
+	pwD = "[0-9]"
+	pwS = "[ -/:-@\\[\\]-`{-~]"
+)
+
+var passwordRE = regexp.MustCompile(PasswordPattern)
 
 // checkPassword applies EMQX's rule: 8..64 ASCII characters from at least
-// two of the groups letters, digits and specials.
+// two of the groups letters, digits and specials (PasswordPattern).
 func checkPassword(pw string) error {
-	if len(pw) < 8 || len(pw) > 64 {
+	if len(pw) < MinPasswordLen || len(pw) > MaxPasswordLen {
 		return Errorf(ErrBadRequest, "BAD_REQUEST", "The range of password length is 8~64")
 	}
-	var letter, digit, special bool
 	for _, c := range pw {
-		switch {
-		case c > 0x7f:
+		if c > 0x7f {
 			return Errorf(ErrBadRequest, "BAD_REQUEST", "Only ascii characters are allowed in the password")
-		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
-			letter = true
-		case c >= '0' && c <= '9':
-			digit = true
-		case strings.ContainsRune(passwordSpecials, c):
-			special = true
 		}
 	}
-	if btoi(letter)+btoi(digit)+btoi(special) < 2 {
+	if !passwordRE.MatchString(pw) {
 		return Errorf(ErrBadRequest, "BAD_REQUEST", "Bad password. At least two different kind of characters "+
 			"from groups of letters, numbers, and special characters.")
 	}
@@ -352,13 +367,6 @@ func checkUserRole(role string) error {
 		return Errorf(ErrBadRequest, "BAD_REQUEST", "Role does not exist: %q (administrator or viewer)", role)
 	}
 	return nil
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // firstErr returns the first non-nil error.

@@ -9,9 +9,9 @@ import (
 
 // AlarmsQuery is GET /alarms's query.
 type AlarmsQuery struct {
-	Page      int   `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1"`
-	Limit     int   `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
-	Activated *bool `query:"activated" description:"true: currently activated alarms; false: the history of deactivated ones." default:"true"`
+	Page      int  `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1" maximum:"2147483647"`
+	Limit     int  `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
+	Activated bool `query:"activated" description:"true: currently activated alarms; false: the history of deactivated ones." default:"true"`
 }
 
 // AlarmJSON is one alarm. deactivate_at is "infinity" while it is active;
@@ -30,7 +30,7 @@ func (a *API) alarmRoutes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/alarms", tag: "Alarms",
 			summary: "List currently activated alarms or historical alarms, determined by query parameters.",
-			query:   &AlarmsQuery{}, resp: &PagedList[AlarmJSON]{}, h: a.listAlarms},
+			query:   &AlarmsQuery{}, resp: &PagedList[AlarmJSON]{}, example: example{query: kv("activated", "true", "page", "1", "limit", "10")}, h: a.listAlarms},
 		{method: http.MethodDelete, path: "/alarms", tag: "Alarms", summary: "Remove all historical alarms.",
 			status: http.StatusNoContent, h: a.clearAlarms},
 	}

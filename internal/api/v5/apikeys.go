@@ -34,16 +34,16 @@ type APIKeyCreatedResponse struct {
 type APIKeyUpdateRequest struct {
 	// ExpiredAt is RFC 3339, epoch seconds (a number or a string of
 	// digits), or "infinity".
-	ExpiredAt json.RawMessage `json:"expired_at,omitempty" description:"RFC 3339, epoch seconds, or infinity"`
-	Desc      *string         `json:"desc"`
-	Enable    *bool           `json:"enable"`
-	Expired   *bool           `json:"expired,omitempty" description:"ignored (read-only)"`
-	Role      *string         `json:"role" default:"administrator" enum:"administrator,viewer,publisher"`
+	ExpiredAt ExpiredAt `json:"expired_at,omitempty"`
+	Desc      *string   `json:"desc"`
+	Enable    *bool     `json:"enable"`
+	Expired   *bool     `json:"expired,omitempty" description:"ignored (read-only)"`
+	Role      *string   `json:"role" default:"administrator" enum:"administrator,viewer,publisher"`
 }
 
 // APIKeyRequest is POST /api_key's body.
 type APIKeyRequest struct {
-	Name string `json:"name" maxLength:"256"`
+	Name APIKeyName `json:"name" required:"true"`
 	APIKeyUpdateRequest
 }
 
@@ -53,13 +53,13 @@ func (a *API) apiKeyRoutes() []route {
 		{method: http.MethodGet, path: "/api_key", tag: tag, summary: "Return api_key list",
 			access: bearerOnly, resp: &[]APIKeyResponse{}, h: a.listAPIKeys},
 		{method: http.MethodPost, path: "/api_key", tag: tag, summary: "Create new api_key",
-			access: bearerOnly, body: &APIKeyRequest{}, resp: &APIKeyCreatedResponse{}, h: a.createAPIKey},
+			access: bearerOnly, body: &APIKeyRequest{}, resp: &APIKeyCreatedResponse{}, example: example{body: obj{"name": "example-new", "desc": "made by the example", "role": "viewer", "expired_at": 4102444800}}, h: a.createAPIKey},
 		{method: http.MethodGet, path: "/api_key/{name}", tag: tag, summary: "Return the specific api_key",
-			access: bearerOnly, resp: &APIKeyResponse{}, h: a.getAPIKey},
+			access: bearerOnly, resp: &APIKeyResponse{}, example: example{path: kv("name", exampleKey)}, h: a.getAPIKey},
 		{method: http.MethodPut, path: "/api_key/{name}", tag: tag, summary: "Update the specific api_key",
-			access: bearerOnly, body: &APIKeyUpdateRequest{}, resp: &APIKeyResponse{}, h: a.updateAPIKey},
+			access: bearerOnly, body: &APIKeyUpdateRequest{}, resp: &APIKeyResponse{}, example: example{path: kv("name", exampleKey), body: obj{"desc": "updated", "expired_at": "infinity", "enable": true}}, h: a.updateAPIKey},
 		{method: http.MethodDelete, path: "/api_key/{name}", tag: tag, summary: "Delete the specific api_key",
-			access: bearerOnly, status: http.StatusNoContent, h: a.deleteAPIKey},
+			access: bearerOnly, status: http.StatusNoContent, example: example{path: kv("name", exampleKey)}, h: a.deleteAPIKey},
 	}
 }
 
@@ -84,7 +84,7 @@ func (a *API) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	in.Name = req.Name
+	in.Name = string(req.Name)
 	k, err := a.svc.CreateAPIKey(r.Context(), in)
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func apiKeyInput(req APIKeyUpdateRequest) (service.APIKeyInput, error) {
 
 // parseExpiredAt reads expired_at: absent or null -> nil; "infinity" -> the
 // zero time; RFC 3339 or epoch seconds (number or digits) -> that time.
-func parseExpiredAt(raw json.RawMessage) (*time.Time, error) {
+func parseExpiredAt(raw ExpiredAt) (*time.Time, error) {
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return nil, nil
 	}

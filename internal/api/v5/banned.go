@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // BanJSON is one ban.
@@ -24,61 +24,59 @@ type BanJSON struct {
 // BanRequest is POST /banned's body. at and until are RFC 3339 or epoch
 // seconds; at defaults to now, until to at + 1 year.
 type BanRequest struct {
-	As     string      `json:"as" enum:"clientid,username,peerhost,clientid_re,username_re,peerhost_net"`
-	Who    string      `json:"who"`
+	As     BanKind     `json:"as" required:"true"`
+	Who    string      `json:"who" required:"true" minLength:"1" description:"no U+0000; an IP address for peerhost, an IPv4 CIDR for peerhost_net, a regular expression for the _re kinds"`
 	By     string      `json:"by,omitempty"`
 	Reason string      `json:"reason,omitempty"`
 	At     TimeOrEpoch `json:"at,omitempty"`
-	Until  TimeOrEpoch `json:"until,omitempty"`
+	Until  TimeOrEpoch `json:"until,omitempty" description:"RFC 3339 (from 1970 to 9999) or epoch seconds, after at and now"`
 }
 
-// TimeOrEpoch is a time given as an RFC 3339 string or an integer of
-// epoch seconds; empty when absent.
-type TimeOrEpoch string
-
-// UnmarshalJSON accepts a JSON string or number.
-func (t *TimeOrEpoch) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*t = TimeOrEpoch(s)
-		return nil
+// PrepareJSONSchema adds what who must be for each as: an IP address
+// for peerhost, an IPv4 CIDR for peerhost_net (IPv6 is accepted too), a
+// regular expression for the _re kinds.
+func (BanRequest) PrepareJSONSchema(s *jsonschema.Schema) error {
+	variant := func(who *jsonschema.Schema, as ...string) jsonschema.SchemaOrBool {
+		var v jsonschema.Schema
+		e := stringEnum("", as...)
+		v.WithProperties(map[string]jsonschema.SchemaOrBool{"as": e.ToSchemaOrBool(), "who": who.ToSchemaOrBool()})
+		return v.ToSchemaOrBool()
 	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return errors.New("must be an RFC 3339 time or epoch seconds")
-	}
-	if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
-		return errors.New("must be an RFC 3339 time or integer epoch seconds")
-	}
-	*t = TimeOrEpoch(n.String())
+	ip, _ := IPAddress("").JSONSchema()
+	cidr := schemaString().WithPattern("^" + ipv4Pattern + "/([0-9]|[12][0-9]|3[0-2])$")
+	re := schemaString().WithFormat("regex").WithPattern(noNULPattern)
+	s.WithOneOf(variant(schemaString().WithPattern(noNULPattern), "clientid", "username"),
+		variant(&ip, "peerhost"), variant(cidr, "peerhost_net"), variant(re, "clientid_re", "username_re"))
 	return nil
 }
 
-// parse returns the time, zero when absent.
-func (t TimeOrEpoch) parse(name string) (time.Time, error) {
-	if t == "" {
-		return time.Time{}, nil
-	}
-	v, err := api.ParseTime(string(t), time.Second)
-	if err != nil {
-		return time.Time{}, api.BadRequest("%s: %v", name, err)
-	}
-	return v, nil
+// BanKind is a ban's as.
+type BanKind string
+
+// JSONSchema is the service's kinds.
+func (BanKind) JSONSchema() (jsonschema.Schema, error) {
+	return stringEnum("", service.BanKinds()...), nil
+}
+
+// BanPath is DELETE /banned/{as}/{who}'s path.
+type BanPath struct {
+	As  BanKind `path:"as"`
+	Who string  `path:"who"`
 }
 
 func (a *API) bannedRoutes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/banned", tag: "Banned",
 			summary: "List all currently banned client IDs, usernames and IP addresses.",
-			query:   &PageParams{}, resp: &PagedList[BanJSON]{}, h: a.listBanned},
+			query:   &PageParams{}, resp: &PagedList[BanJSON]{}, example: example{query: kv("page", "1", "limit", "10")}, h: a.listBanned},
 		{method: http.MethodPost, path: "/banned", tag: "Banned",
 			summary: "Add a client ID, username or IP address to the blacklist.",
-			body:    &BanRequest{}, resp: &BanJSON{}, h: a.createBan},
+			body:    &BanRequest{}, resp: &BanJSON{}, errs: map[int][]string{400: {"ALREADY_EXISTS"}}, example: example{body: obj{"as": "clientid", "who": "example-new-ban", "reason": "example", "until": 4102444800}}, h: a.createBan},
 		{method: http.MethodDelete, path: "/banned", tag: "Banned", summary: "Clear all banned data.",
 			status: http.StatusNoContent, h: a.clearBanned},
 		{method: http.MethodDelete, path: "/banned/{as}/{who}", tag: "Banned",
-			summary: "Remove a client ID, username or IP address from the blacklist.",
-			status:  http.StatusNoContent, h: a.deleteBan},
+			summary:    "Remove a client ID, username or IP address from the blacklist.",
+			pathParams: &BanPath{}, status: http.StatusNoContent, example: example{path: kv("as", "clientid", "who", exampleBanned)}, h: a.deleteBan},
 	}
 }
 
@@ -99,9 +97,6 @@ func (a *API) createBan(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if req.As == "" || req.Who == "" {
-		return api.BadRequest("as and who are required")
-	}
 	at, err := req.At.parse("at")
 	if err != nil {
 		return err
@@ -110,7 +105,7 @@ func (a *API) createBan(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := a.svc.CreateBan(r.Context(), service.Ban{As: req.As, Who: req.Who, By: req.By, Reason: req.Reason, At: at, Until: until})
+	b, err := a.svc.CreateBan(r.Context(), service.Ban{As: string(req.As), Who: req.Who, By: req.By, Reason: req.Reason, At: at, Until: until})
 	var ee *service.BanExistsError
 	if errors.As(err, &ee) {
 		// EMQX puts the existing ban, as JSON, in the message.

@@ -153,50 +153,53 @@ func clientInfo(c *service.Client) ClientInfo {
 
 // ClientsQuery documents GET /clients' parameters.
 type ClientsQuery struct {
-	Page           int      `query:"page" default:"1" minimum:"1" description:"Page number of the results"`
-	Limit          int      `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
-	Node           string   `query:"node" description:"Only clients on this node"`
-	Username       []string `query:"username" description:"User name, repeatable (any of)"`
-	IPAddress      string   `query:"ip_address" description:"Client's IP address"`
-	ConnState      string   `query:"conn_state" enum:"connected,idle,disconnected" description:"Connection state (idle never matches: Herald has no session before CONNECT)"`
-	CleanStart     bool     `query:"clean_start" description:"Whether the client uses a new session"`
-	ProtoVer       string   `query:"proto_ver" description:"Client protocol version (3, 4 or 5)"`
-	LikeClientID   string   `query:"like_clientid" description:"Substring of the client id (no meta.count)"`
-	LikeUsername   string   `query:"like_username" description:"Substring of the user name (no meta.count)"`
-	GteCreatedAt   string   `query:"gte_created_at" description:"Session created at or after: RFC 3339 or epoch ms"`
-	LteCreatedAt   string   `query:"lte_created_at" description:"Session created at or before: RFC 3339 or epoch ms"`
-	GteConnectedAt string   `query:"gte_connected_at" description:"Connected at or after: RFC 3339 or epoch ms"`
-	LteConnectedAt string   `query:"lte_connected_at" description:"Connected at or before: RFC 3339 or epoch ms"`
-	ClientID       []string `query:"clientid" description:"Client id, repeatable (any of)"`
-	Fields         string   `query:"fields" default:"all" description:"Comma-separated client fields to return, or all"`
+	Page           int          `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
+	Limit          int          `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
+	Node           string       `query:"node" description:"Only clients on this node"`
+	Username       []string     `query:"username" description:"User name, repeatable (any of)"`
+	IPAddress      IPAddress    `query:"ip_address" description:"Client's IP address (IPv4 or IPv6)"`
+	ConnState      string       `query:"conn_state" enum:"connected,idle,disconnected" description:"Connection state (idle never matches: Herald has no session before CONNECT)"`
+	CleanStart     bool         `query:"clean_start" description:"Whether the client uses a new session"`
+	ProtoVer       int          `query:"proto_ver" minimum:"3" maximum:"5" description:"Client protocol version (3, 4 or 5)"`
+	LikeClientID   string       `query:"like_clientid" description:"Substring of the client id (no meta.count)"`
+	LikeUsername   string       `query:"like_username" description:"Substring of the user name (no meta.count)"`
+	GteCreatedAt   TimeParam    `query:"gte_created_at" description:"Session created at or after"`
+	LteCreatedAt   TimeParam    `query:"lte_created_at" description:"Session created at or before"`
+	GteConnectedAt TimeParam    `query:"gte_connected_at" description:"Connected at or after"`
+	LteConnectedAt TimeParam    `query:"lte_connected_at" description:"Connected at or before"`
+	ClientID       []string     `query:"clientid" description:"Client id, repeatable (any of)"`
+	Fields         ClientFields `query:"fields" default:"all" description:"Comma-separated client fields to return, or all"`
 }
 
 // ClientMessagesQuery documents the mqueue/inflight listing parameters.
 type ClientMessagesQuery struct {
-	Payload         string `query:"payload" enum:"none,base64,plain" default:"base64" description:"How to render payloads"`
-	MaxPayloadBytes string `query:"max_payload_bytes" default:"1MB" description:"Payload bytes per response (at least one message is always returned)"`
-	Position        string `query:"position" description:"Cursor: none (or absent) for the first chunk, then meta.position of the previous one"`
-	Limit           int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Messages per chunk"`
+	Payload         string   `query:"payload" enum:"none,base64,plain" default:"base64" description:"How to render payloads"`
+	MaxPayloadBytes string   `query:"max_payload_bytes" default:"1MB" pattern:"^[1-9][0-9]{0,8}([KkMmGg][Bb]?|[Bb])?$" description:"Payload bytes per response (at least one message is always returned): a number, with B, K(B), M(B) or G(B)"`
+	Position        Position `query:"position" description:"Cursor: none (or absent) for the first chunk, then meta.position of the previous one"`
+	Limit           int      `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Messages per chunk"`
 }
 
 // SessionsCountQuery documents GET /sessions_count's parameter.
 type SessionsCountQuery struct {
-	Since int64 `query:"since" default:"0" minimum:"0" description:"Epoch seconds; Herald keeps no expired-session history, so it does not change the count"`
+	Since int64 `query:"since" default:"0" minimum:"0" maximum:"253402300799" description:"Epoch seconds; Herald keeps no expired-session history, so it does not change the count"`
 }
 
 // SubscribeBody is POST /clients/{clientid}/subscribe's body.
 type SubscribeBody struct {
-	Topic string `json:"topic"`
-	QoS   *int   `json:"qos,omitempty"`
-	NL    *int   `json:"nl,omitempty"`
-	RAP   *int   `json:"rap,omitempty"`
-	RH    *int   `json:"rh,omitempty"`
+	Topic TopicFilter `json:"topic" required:"true"`
+	QoS   *int        `json:"qos,omitempty" minimum:"0" maximum:"2"`
+	NL    *int        `json:"nl,omitempty" minimum:"0" maximum:"1"`
+	RAP   *int        `json:"rap,omitempty" minimum:"0" maximum:"1"`
+	RH    *int        `json:"rh,omitempty" minimum:"0" maximum:"2"`
 }
 
 // UnsubscribeBody is POST /clients/{clientid}/unsubscribe's body.
 type UnsubscribeBody struct {
-	Topic string `json:"topic"`
+	Topic TopicFilter `json:"topic" required:"true"`
 }
+
+// KickoutBody is POST /clients/kickout/bulk's body: client ids.
+type KickoutBody []string
 
 // AuthzCacheEntry is one cached authorization decision.
 type AuthzCacheEntry struct {
@@ -235,33 +238,33 @@ func (a *API) clientRoutes() []route {
 	const tag = "Clients"
 	return []route{
 		{method: http.MethodGet, path: "/clients", tag: tag, summary: "List clients",
-			query: &ClientsQuery{}, resp: &PagedList[ClientInfo]{}, h: a.listClients},
+			query: &ClientsQuery{}, resp: &PagedList[ClientInfo]{}, errs: nodeErrs, example: example{query: kv("conn_state", "connected", "limit", "10", "like_clientid", "example", "gte_created_at", "0")}, h: a.listClients},
 		{method: http.MethodPost, path: "/clients/kickout/bulk", tag: tag, summary: "Kick out a batch of client by client IDs",
-			body: &[]string{}, status: http.StatusNoContent, h: a.kickClients},
+			body: &KickoutBody{}, status: http.StatusNoContent, example: example{body: []any{"example-gone"}}, h: a.kickClients},
 		{method: http.MethodGet, path: "/sessions_count", tag: tag, summary: "Get the total number of sessions in the cluster.",
-			query: &SessionsCountQuery{}, resp: new(string), contentType: "text/plain", h: a.sessionsCount},
+			query: &SessionsCountQuery{}, resp: new(string), contentType: "text/plain", example: example{query: kv("since", "0")}, h: a.sessionsCount},
 		{method: http.MethodGet, path: "/clients/{clientid}", tag: tag, summary: "Get clients info by client ID",
-			resp: &ClientInfo{}, h: a.getClient},
+			resp: &ClientInfo{}, errs: clientErrs, example: example{path: kv("clientid", exampleClient)}, h: a.getClient},
 		{method: http.MethodDelete, path: "/clients/{clientid}", tag: tag, summary: "Kick out client by client ID",
-			status: http.StatusNoContent, h: a.kickClient},
+			status: http.StatusNoContent, errs: clientErrs, example: example{path: kv("clientid", exampleClient)}, h: a.kickClient},
 		{method: http.MethodGet, path: "/clients/{clientid}/authorization/cache", tag: tag, summary: "Get client authz cache in the cluster.",
-			resp: &[]AuthzCacheEntry{}, h: a.authzCache},
+			resp: &[]AuthzCacheEntry{}, errs: clientErrs, example: example{path: kv("clientid", exampleClient)}, h: a.authzCache},
 		{method: http.MethodDelete, path: "/clients/{clientid}/authorization/cache", tag: tag, summary: "Clean client authz cache in the cluster.",
-			status: http.StatusNoContent, h: a.clearAuthzCache},
+			status: http.StatusNoContent, errs: clientErrs, example: example{path: kv("clientid", exampleClient)}, h: a.clearAuthzCache},
 		{method: http.MethodGet, path: "/clients/{clientid}/subscriptions", tag: tag, summary: "Get client subscriptions",
-			resp: &[]SubscriptionInfo{}, h: a.clientSubscriptions},
+			resp: &[]SubscriptionInfo{}, errs: clientErrs, example: example{path: kv("clientid", exampleClient)}, h: a.clientSubscriptions},
 		{method: http.MethodPost, path: "/clients/{clientid}/subscribe", tag: tag, summary: "Subscribe",
-			body: &SubscribeBody{}, resp: &SubscriptionInfo{}, h: a.subscribe},
+			body: &SubscribeBody{}, resp: &SubscriptionInfo{}, errs: subscribeErrs, fieldCodes: topicCodes, example: example{path: kv("clientid", exampleClient), body: obj{"topic": "example/sub", "qos": 1}}, h: a.subscribe},
 		{method: http.MethodPost, path: "/clients/{clientid}/subscribe/bulk", tag: tag, summary: "Subscribe bulk",
-			body: &[]SubscribeBody{}, resp: &[]SubscriptionInfo{}, h: a.subscribeBulk},
+			body: &[]SubscribeBody{}, resp: &[]SubscriptionInfo{}, errs: subscribeErrs, fieldCodes: topicCodes, example: example{path: kv("clientid", exampleClient), body: []any{obj{"topic": "example/bulk/+", "qos": 0, "nl": 0, "rap": 1, "rh": 0}}}, h: a.subscribeBulk},
 		{method: http.MethodPost, path: "/clients/{clientid}/unsubscribe", tag: tag, summary: "Unsubscribe",
-			body: &UnsubscribeBody{}, status: http.StatusNoContent, h: a.unsubscribe},
+			body: &UnsubscribeBody{}, status: http.StatusNoContent, errs: subscribeErrs, fieldCodes: topicCodes, example: example{path: kv("clientid", exampleClient), body: obj{"topic": "example/sub"}}, h: a.unsubscribe},
 		{method: http.MethodPost, path: "/clients/{clientid}/unsubscribe/bulk", tag: tag, summary: "Unsubscribe bulk",
-			body: &[]UnsubscribeBody{}, status: http.StatusNoContent, h: a.unsubscribeBulk},
+			body: &[]UnsubscribeBody{}, status: http.StatusNoContent, errs: subscribeErrs, fieldCodes: topicCodes, example: example{path: kv("clientid", exampleClient), body: []any{obj{"topic": "example/bulk/+"}}}, h: a.unsubscribeBulk},
 		{method: http.MethodGet, path: "/clients/{clientid}/mqueue_messages", tag: tag, summary: "Get client mqueue messages",
-			query: &ClientMessagesQuery{}, resp: &ClientMessages{}, h: a.clientMessages(service.MqueueMessages)},
+			query: &ClientMessagesQuery{}, resp: &ClientMessages{}, errs: clientErrs, example: example{path: kv("clientid", exampleClient), query: kv("payload", "plain", "limit", "10", "max_payload_bytes", "64KB")}, h: a.clientMessages(service.MqueueMessages)},
 		{method: http.MethodGet, path: "/clients/{clientid}/inflight_messages", tag: tag, summary: "Get client in-flight messages",
-			query: &ClientMessagesQuery{}, resp: &ClientMessages{}, h: a.clientMessages(service.InflightMessages)},
+			query: &ClientMessagesQuery{}, resp: &ClientMessages{}, errs: clientErrs, example: example{path: kv("clientid", exampleClient), query: kv("payload", "base64", "limit", "10")}, h: a.clientMessages(service.InflightMessages)},
 	}
 }
 
@@ -383,7 +386,7 @@ func (a *API) kickClient(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) kickClients(w http.ResponseWriter, r *http.Request) error {
-	var ids []string
+	var ids KickoutBody
 	if err := api.DecodeJSON(w, r, &ids); err != nil {
 		return err
 	}

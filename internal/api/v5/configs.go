@@ -8,6 +8,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // ConfigRoot is a configuration root as JSON (EMQX's keys and value
@@ -32,15 +33,22 @@ type ConfigResetQuery struct {
 
 // configRootPaths are the roots with their own GET/PUT /configs/{root},
 // with the summary of the GET.
-var configRootPaths = []struct{ name, get, put string }{
-	{"sys_topics", "Get the sub-configurations under *sys_topics*", "Update the sub-configurations under *sys_topics*"},
-	{"sysmon", "Get the sub-configurations under *sysmon*", "Update the sub-configurations under *sysmon*"},
-	{"global_zone", "Get the MQTT-related configuration", "Update MQTT-related configuration"},
-	{"alarm", "Get the sub-configurations under *alarm*", "Update the sub-configurations under *alarm*"},
-	{"file_transfer", "Get the sub-configurations under *file_transfer*", "Update the sub-configurations under *file_transfer*"},
-	{"dashboard", "Get the sub-configurations under *dashboard*", "Update the sub-configurations under *dashboard*"},
-	{"broker", "Get the sub-configurations under *broker*", "Update the sub-configurations under *broker*"},
-	{"log", "Get the sub-configurations under *log*", "Update the sub-configurations under *log*"},
+var configRootPaths = []struct {
+	name, get, put string
+	example        obj // a PUT body
+}{
+	{"sys_topics", "Get the sub-configurations under *sys_topics*", "Update the sub-configurations under *sys_topics*",
+		obj{"sys_msg_interval": "1m"}},
+	{"sysmon", "Get the sub-configurations under *sysmon*", "Update the sub-configurations under *sysmon*", obj{}},
+	{"global_zone", "Get the MQTT-related configuration", "Update MQTT-related configuration",
+		obj{"mqtt": obj{"max_packet_size": "1MB"}}},
+	{"alarm", "Get the sub-configurations under *alarm*", "Update the sub-configurations under *alarm*", obj{}},
+	{"file_transfer", "Get the sub-configurations under *file_transfer*", "Update the sub-configurations under *file_transfer*", obj{}},
+	{"dashboard", "Get the sub-configurations under *dashboard*", "Update the sub-configurations under *dashboard*", obj{}},
+	{"broker", "Get the sub-configurations under *broker*", "Update the sub-configurations under *broker*",
+		obj{"shared_subscription_strategy": "round_robin"}},
+	{"log", "Get the sub-configurations under *log*", "Update the sub-configurations under *log*",
+		obj{"console": obj{"level": "info"}}},
 }
 
 func (a *API) configRoutes() []route {
@@ -51,18 +59,21 @@ func (a *API) configRoutes() []route {
 			route{method: http.MethodGet, path: "/configs/" + r.name, tag: tag, summary: r.get,
 				resp: &ConfigRoot{}, h: a.getConfigRoot(r.name)},
 			route{method: http.MethodPut, path: "/configs/" + r.name, tag: tag, summary: r.put,
-				body: &ConfigRoot{}, resp: &ConfigRoot{}, h: a.putConfigRoot(r.name)})
+				body: &ConfigRoot{}, resp: &ConfigRoot{}, errs: map[int][]string{400: {"UPDATE_FAILED"}}, example: example{body: r.example}, h: a.putConfigRoot(r.name)})
 	}
 	return append(rs,
 		route{method: http.MethodPost, path: "/configs_reset/{rootname}", tag: tag,
 			summary: "Reset the config entry specified by the query string parameter `conf_path`.",
-			query:   &ConfigResetQuery{}, h: a.resetConfigRoot},
+			query:   &ConfigResetQuery{}, errs: map[int][]string{400: {"NO_DEFAULT_VALUE", "REST_FAILED"}},
+			example: example{path: kv("rootname", "sys_topics"), query: kv("conf_path", "sys_msg_interval")}, h: a.resetConfigRoot},
 		route{method: http.MethodGet, path: "/configs", tag: tag,
 			summary: "Get all the configurations of the specified keys, including hot and non-hot updatable items.",
-			query:   &ConfigsQuery{}, resp: &ConfigRoot{}, h: a.getConfigs},
+			query:   &ConfigsQuery{}, resp: &ConfigRoot{}, errs: map[int][]string{400: {"INVALID_ACCEPT"}, 404: {"NOT_FOUND"}},
+			example: example{query: kv("key", "sys_topics", "node", exampleNode)}, h: a.getConfigs},
 		route{method: http.MethodPut, path: "/configs", tag: tag,
 			summary: "Update the configurations of the specified keys.",
-			query:   &ConfigsPutQuery{}, body: new(string), resp: &ConfigRoot{}, h: a.putConfigs},
+			query:   &ConfigsPutQuery{}, body: new(string), resp: &ConfigRoot{}, errs: map[int][]string{400: {"UPDATE_FAILED"}},
+			example: example{query: kv("mode", "merge"), body: "sys_topics {\n  sys_msg_interval = 1m\n}\n"}, h: a.putConfigs},
 	)
 }
 
@@ -78,7 +89,7 @@ func (a *API) getConfigRoot(name string) api.HandlerFunc {
 
 func (a *API) putConfigRoot(name string) api.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var body map[string]any
+		var body ConfigRoot
 		if err := api.DecodeJSON(w, r, &body); err != nil {
 			return err
 		}
@@ -157,11 +168,31 @@ func (a *API) putConfigs(w http.ResponseWriter, r *http.Request) error {
 	return api.WriteJSON(w, http.StatusOK, out)
 }
 
+// ConfigsBody is PUT /configs' JSON body: config roots by name.
+type ConfigsBody map[string]any
+
+// JSONSchema lists the roots (global_zone holds mqtt and the other zone
+// roots, as EMQX).
+func (ConfigsBody) JSONSchema() (jsonschema.Schema, error) {
+	props := map[string]jsonschema.SchemaOrBool{}
+	for _, name := range append(service.ConfigRootNames(), "global_zone") {
+		var root jsonschema.Schema
+		root.AddType(jsonschema.Object)
+		props[name] = root.ToSchemaOrBool()
+	}
+	var s jsonschema.Schema
+	s.AddType(jsonschema.Object)
+	s.WithProperties(props)
+	s.WithAdditionalProperties(jsonschema.SchemaOrBool{TypeBoolean: new(bool)})
+	s.WithDescription("config roots by name")
+	return s, nil
+}
+
 // readConfigBody reads a HOCON (text/plain) or JSON body into a tree.
 func readConfigBody(w http.ResponseWriter, r *http.Request) (map[string]any, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/json" {
-		var tree map[string]any
+		var tree ConfigsBody
 		if err := api.DecodeJSON(w, r, &tree); err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // LoginRequest is POST /login's body.
@@ -37,10 +38,10 @@ type UserResponse struct {
 
 // CreateUserRequest is POST /users' body.
 type CreateUserRequest struct {
-	Username    string `json:"username" maxLength:"100"`
-	Password    string `json:"password" maxLength:"100"`
-	Role        string `json:"role" default:"administrator" enum:"administrator,viewer"`
-	Description string `json:"description"`
+	Username    Username `json:"username" required:"true"`
+	Password    Password `json:"password" required:"true"`
+	Role        string   `json:"role" default:"administrator" enum:"administrator,viewer"`
+	Description string   `json:"description"`
 }
 
 // UpdateUserRequest is PUT /users/{username}'s body; an absent field is
@@ -52,8 +53,8 @@ type UpdateUserRequest struct {
 
 // ChangePasswordRequest is POST /users/{username}/change_pwd's body.
 type ChangePasswordRequest struct {
-	OldPwd string `json:"old_pwd"`
-	NewPwd string `json:"new_pwd"`
+	OldPwd string   `json:"old_pwd" required:"true" minLength:"1"`
+	NewPwd Password `json:"new_pwd" required:"true"`
 }
 
 // LogoutRequest is POST /logout's body (optional in Herald).
@@ -67,6 +68,19 @@ type BackendQuery struct {
 	Backend string `query:"backend" enum:"local,ldap,saml" description:"user backend; Herald has only local users"`
 }
 
+// SchemaPath is GET /schemas/{name}'s path.
+type SchemaPath struct {
+	Name SchemaName `path:"name"`
+}
+
+// SchemaName names a schema of GET /schemas/{name}.
+type SchemaName string
+
+// JSONSchema is the service's schema names.
+func (SchemaName) JSONSchema() (jsonschema.Schema, error) {
+	return stringEnum("", service.SchemaNames...), nil
+}
+
 // SchemaResponse is GET /schemas/{name}'s answer: a small JSON Schema.
 type SchemaResponse map[string]any
 
@@ -76,20 +90,23 @@ func (a *API) dashboardRoutes() []route {
 		{method: http.MethodGet, path: "/users", tag: tag, summary: "Dashboard list users",
 			access: bearerOnly, resp: &[]UserResponse{}, h: a.listUsers},
 		{method: http.MethodPost, path: "/users", tag: tag, summary: "Create dashboard user",
-			access: bearerOnly, body: &CreateUserRequest{}, resp: &UserResponse{}, h: a.createUser},
+			access: bearerOnly, body: &CreateUserRequest{}, resp: &UserResponse{}, example: example{body: obj{"username": "example_new", "password": "example-pass1", "role": "viewer", "description": "made by the example"}}, h: a.createUser},
 		{method: http.MethodPost, path: "/login", tag: tag, summary: "Dashboard authentication",
-			access: public, body: &LoginRequest{}, resp: &LoginResponse{}, h: a.login},
+			access: public, body: &LoginRequest{}, resp: &LoginResponse{}, errs: map[int][]string{401: {"BAD_USERNAME_OR_PWD", "LOGIN_LOCKED"}},
+			example: example{body: obj{"username": "admin", "password": "public"}}, h: a.login},
 		{method: http.MethodPut, path: "/users/{username}", tag: tag, summary: "Update dashboard user description",
-			access: bearerOnly, query: &BackendQuery{}, body: &UpdateUserRequest{}, resp: &UserResponse{}, h: a.updateUser},
+			access: bearerOnly, query: &BackendQuery{}, body: &UpdateUserRequest{}, resp: &UserResponse{}, errs: userErrs,
+			example: example{path: kv("username", exampleUser), query: kv("backend", "local"), body: obj{"description": "updated"}}, h: a.updateUser},
 		{method: http.MethodDelete, path: "/users/{username}", tag: tag, summary: "Delete dashboard user",
-			access: bearerOnly, query: &BackendQuery{}, status: http.StatusNoContent, h: a.deleteUser},
+			access: bearerOnly, query: &BackendQuery{}, status: http.StatusNoContent, errs: userErrs, example: example{path: kv("username", exampleUser)}, h: a.deleteUser},
 		{method: http.MethodPost, path: "/users/{username}/change_pwd", tag: tag, summary: "Change dashboard user password",
-			access: bearerOnly, viewerWrite: true, body: &ChangePasswordRequest{}, status: http.StatusNoContent, h: a.changePassword},
+			access: bearerOnly, viewerWrite: true, body: &ChangePasswordRequest{}, status: http.StatusNoContent, errs: map[int][]string{404: {"USER_NOT_FOUND"}, 400: {"ERROR_PWD_NOT_MATCH"}},
+			example: example{path: kv("username", exampleUser), body: obj{"old_pwd": "example-pass1", "new_pwd": "example-pass2"}}, h: a.changePassword},
 		{method: http.MethodGet, path: "/schemas/{name}", tag: tag, summary: "Get the schema JSON of the specified name",
-			access: public, resp: &SchemaResponse{}, h: a.schema},
+			access: public, pathParams: &SchemaPath{}, resp: &SchemaResponse{}, errs: noNotFound, example: example{path: kv("name", "hotconf")}, h: a.schema},
 		{method: http.MethodPost, path: "/logout", tag: tag, summary: "Dashboard user logout",
-			access: bearerOnly, viewerWrite: true, query: &BackendQuery{}, body: &LogoutRequest{},
-			status: http.StatusNoContent, h: a.logout},
+			access: bearerOnly, viewerWrite: true, query: &BackendQuery{}, body: &LogoutRequest{}, bodyOptional: true,
+			status: http.StatusNoContent, errs: map[int][]string{401: {"BAD_USERNAME_OR_PWD"}}, example: example{body: obj{"username": "admin"}}, h: a.logout},
 	}
 }
 
@@ -137,7 +154,7 @@ func (a *API) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	u, err := a.svc.CreateUser(r.Context(), service.NewUser{Username: req.Username, Password: req.Password,
+	u, err := a.svc.CreateUser(r.Context(), service.NewUser{Username: string(req.Username), Password: string(req.Password),
 		Role: req.Role, Description: req.Description})
 	if err != nil {
 		return err
@@ -177,7 +194,7 @@ func (a *API) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := api.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	if err := a.svc.ChangePassword(r.Context(), pathParam(r, "username"), req.OldPwd, req.NewPwd); err != nil {
+	if err := a.svc.ChangePassword(r.Context(), pathParam(r, "username"), req.OldPwd, string(req.NewPwd)); err != nil {
 		return err
 	}
 	return api.NoContent(w)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // defaultAcceptors is shown as a listener's acceptors: Herald accepts on
@@ -68,24 +69,118 @@ type ListenerWebSocket struct {
 // GET/PUT /listeners/{id} and POST /listeners (with name instead of id to
 // create).
 type Listener struct {
-	ID                 string `json:"id,omitempty"`
-	Type               string `json:"type" enum:"tcp,ssl,ws,wss"`
-	Name               string `json:"name,omitempty"`
-	Running            *bool  `json:"running,omitempty"`
-	CurrentConnections *int   `json:"current_connections,omitempty"`
-	Enable             *bool  `json:"enable,omitempty"`
+	ID                 ListenerID   `json:"id,omitempty"`
+	Type               ListenerType `json:"type"`
+	Name               ListenerName `json:"name,omitempty"`
+	Running            *bool        `json:"running,omitempty"`
+	CurrentConnections *int         `json:"current_connections,omitempty"`
+	Enable             *bool        `json:"enable,omitempty"`
 	// Bind is "ip:port" or a port number.
-	Bind                 json.RawMessage     `json:"bind,omitempty"`
-	Acceptors            *int                `json:"acceptors,omitempty"`
-	MaxConnections       json.RawMessage     `json:"max_connections,omitempty"` // integer or "infinity"
-	MaxConnRate          *string             `json:"max_conn_rate,omitempty"`
+	Bind                 ListenerBind        `json:"bind,omitempty"`
+	Acceptors            *int                `json:"acceptors,omitempty" description:"ignored: Herald has no acceptor pool"`
+	MaxConnections       MaxConnections      `json:"max_connections,omitempty"`
+	MaxConnRate          *string             `json:"max_conn_rate,omitempty" pattern:"^(infinity|[1-9][0-9]{0,8}/([1-9][0-9]{0,2})?(ms|s|m|h|d|w))$" description:"infinity or N/period: 1000/s, 100/10s"`
 	Mountpoint           *string             `json:"mountpoint,omitempty"`
 	ProxyProtocol        *bool               `json:"proxy_protocol,omitempty"`
-	ProxyProtocolTimeout *string             `json:"proxy_protocol_timeout,omitempty"`
-	EnableAuthn          json.RawMessage     `json:"enable_authn,omitempty"`
-	Zone                 *string             `json:"zone,omitempty"`
+	ProxyProtocolTimeout *string             `json:"proxy_protocol_timeout,omitempty" pattern:"^([1-9][0-9]{0,2}(ms|s|m|h|d|w)){1,3}$" description:"a duration: 3s, 500ms"`
+	EnableAuthn          TrueOnly            `json:"enable_authn,omitempty"`
+	Zone                 *string             `json:"zone,omitempty" enum:"default"`
 	SSLOptions           *ListenerSSLOptions `json:"ssl_options,omitempty"`
 	WebSocket            *ListenerWebSocket  `json:"websocket,omitempty"`
+}
+
+// ListenerBind is "ip:port" or a port number.
+type ListenerBind json.RawMessage
+
+// MarshalJSON writes the raw value.
+func (b ListenerBind) MarshalJSON() ([]byte, error) { return json.RawMessage(b).MarshalJSON() }
+
+// UnmarshalJSON keeps the raw value.
+func (b *ListenerBind) UnmarshalJSON(v []byte) error { *b = append((*b)[:0], v...); return nil }
+
+// JSONSchema documents the two forms.
+func (ListenerBind) JSONSchema() (jsonschema.Schema, error) {
+	var out jsonschema.Schema
+	str := schemaString().WithPattern(`^(` + ipv4Pattern + `:|\[[0-9A-Fa-f:.]+\]:)?` + portPattern + `$`)
+	out.WithAnyOf(schemaInteger(0, 65535).ToSchemaOrBool(), str.ToSchemaOrBool())
+	out.WithDescription("ip:port, [ipv6]:port or a port number")
+	return out, nil
+}
+
+const (
+	ipv4Pattern = `((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])`
+	portPattern = `([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])`
+)
+
+// MaxConnections is a connection limit: an integer or "infinity".
+type MaxConnections json.RawMessage
+
+// MarshalJSON writes the raw value.
+func (m MaxConnections) MarshalJSON() ([]byte, error) { return json.RawMessage(m).MarshalJSON() }
+
+// UnmarshalJSON keeps the raw value.
+func (m *MaxConnections) UnmarshalJSON(v []byte) error { *m = append((*m)[:0], v...); return nil }
+
+// JSONSchema documents the two forms.
+func (MaxConnections) JSONSchema() (jsonschema.Schema, error) {
+	var out jsonschema.Schema
+	inf := stringEnum("", "infinity")
+	out.WithAnyOf(schemaInteger(1, maxInt32).ToSchemaOrBool(), inf.ToSchemaOrBool())
+	return out, nil
+}
+
+// TrueOnly is a switch Herald has only on (enable_authn: authentication is
+// configured for the whole node).
+type TrueOnly json.RawMessage
+
+// MarshalJSON writes the raw value.
+func (t TrueOnly) MarshalJSON() ([]byte, error) { return json.RawMessage(t).MarshalJSON() }
+
+// UnmarshalJSON keeps the raw value.
+func (t *TrueOnly) UnmarshalJSON(v []byte) error { *t = append((*t)[:0], v...); return nil }
+
+// JSONSchema is the boolean true.
+func (TrueOnly) JSONSchema() (jsonschema.Schema, error) {
+	var s jsonschema.Schema
+	s.AddType(jsonschema.Boolean)
+	s.WithEnum(true)
+	return s, nil
+}
+
+// ListenerCreate is POST /listeners' body: a Listener with its bind, and
+// its id or its type and name.
+type ListenerCreate Listener
+
+// PrepareJSONSchema adds the required fields.
+func (ListenerCreate) PrepareJSONSchema(s *jsonschema.Schema) error {
+	s.WithRequired("bind")
+	var byID, byName jsonschema.Schema
+	byID.WithRequired("id")
+	byName.WithRequired("type", "name")
+	s.WithAnyOf(byID.ToSchemaOrBool(), byName.ToSchemaOrBool())
+	return nil
+}
+
+// ListenerUpdate is PUT /listeners/{id}'s body: the path names the
+// listener, so id is read-only (sent, it must be the path's).
+type ListenerUpdate Listener
+
+// PrepareJSONSchema marks id read-only.
+func (ListenerUpdate) PrepareJSONSchema(s *jsonschema.Schema) error {
+	if _, ok := s.Properties["id"]; !ok {
+		return nil
+	}
+	id, err := ListenerID("").JSONSchema()
+	if err != nil {
+		return err
+	}
+	s.Properties["id"] = id.WithReadOnly(true).ToSchemaOrBool()
+	return nil
+}
+
+// ListenerPath is the {id} of the listener routes.
+type ListenerPath struct {
+	ID ListenerID `path:"id"`
 }
 
 // ListenerTypeQuery is GET /listeners' query.
@@ -97,21 +192,22 @@ func (a *API) listenerRoutes() []route {
 	const tag = "Listeners"
 	return []route{
 		{method: http.MethodGet, path: "/listeners", tag: tag, summary: "List all running node's listeners for the specified type.",
-			query: &ListenerTypeQuery{}, resp: &[]ListenerIDStatus{}, h: a.listListeners},
+			query: &ListenerTypeQuery{}, resp: &[]ListenerIDStatus{}, example: example{query: kv("type", "tcp")}, h: a.listListeners},
 		{method: http.MethodPost, path: "/listeners", tag: tag, summary: "Create the specified listener on all nodes.",
-			body: &Listener{}, resp: &Listener{}, h: a.createListener},
-		{method: http.MethodPost, path: "/listeners/{id}/stop", tag: tag, summary: "Stop the listener on all nodes.",
-			h: a.listenerAction(service.ListenerStop)},
-		{method: http.MethodPost, path: "/listeners/{id}/start", tag: tag, summary: "Start the listener on all nodes.",
-			h: a.listenerAction(service.ListenerStart)},
-		{method: http.MethodPost, path: "/listeners/{id}/restart", tag: tag, summary: "Restart listeners on all nodes.",
-			h: a.listenerAction(service.ListenerRestart)},
-		{method: http.MethodGet, path: "/listeners/{id}", tag: tag, summary: "List all running node's listeners for the specified id.",
-			resp: &Listener{}, h: a.getListener},
-		{method: http.MethodPut, path: "/listeners/{id}", tag: tag, summary: "Update the specified listener on all nodes.",
-			body: &Listener{}, resp: &Listener{}, h: a.updateListener},
-		{method: http.MethodDelete, path: "/listeners/{id}", tag: tag, summary: "Delete the specified listener on all nodes.",
-			status: http.StatusNoContent, h: a.deleteListener},
+			body: &ListenerCreate{}, resp: &Listener{}, errs: map[int][]string{400: {"BAD_LISTENER_ID"}}, fieldCodes: lnCodes,
+			example: example{body: obj{"id": "tcp:example_new", "type": "tcp", "bind": "127.0.0.1:0", "max_connections": 100}}, h: a.createListener},
+		{method: http.MethodPost, pathParams: &ListenerPath{}, path: "/listeners/{id}/stop", tag: tag, summary: "Stop the listener on all nodes.",
+			errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.listenerAction(service.ListenerStop)},
+		{method: http.MethodPost, pathParams: &ListenerPath{}, path: "/listeners/{id}/start", tag: tag, summary: "Start the listener on all nodes.",
+			errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.listenerAction(service.ListenerStart)},
+		{method: http.MethodPost, pathParams: &ListenerPath{}, path: "/listeners/{id}/restart", tag: tag, summary: "Restart listeners on all nodes.",
+			errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.listenerAction(service.ListenerRestart)},
+		{method: http.MethodGet, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "List all running node's listeners for the specified id.",
+			resp: &Listener{}, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.getListener},
+		{method: http.MethodPut, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "Update the specified listener on all nodes.",
+			body: &ListenerUpdate{}, resp: &Listener{}, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener), body: obj{"max_connections": "infinity", "enable": true}}, h: a.updateListener},
+		{method: http.MethodDelete, pathParams: &ListenerPath{}, path: "/listeners/{id}", tag: tag, summary: "Delete the specified listener on all nodes.",
+			status: http.StatusNoContent, errs: lnErrs, fieldCodes: lnCodes, example: example{path: kv("id", exampleListener)}, h: a.deleteListener},
 		{method: http.MethodGet, path: "/listeners_status", tag: tag, summary: "List all running node's listeners live status. group by listener type",
 			resp: &[]ListenerTypeStatus{}, h: a.listenersStatus},
 	}
@@ -177,19 +273,20 @@ func (a *API) getListener(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *API) createListener(w http.ResponseWriter, r *http.Request) error {
-	var body Listener
-	if err := api.DecodeJSON(w, r, &body); err != nil {
+	var create ListenerCreate
+	if err := api.DecodeJSON(w, r, &create); err != nil {
 		return err
 	}
+	body := Listener(create)
 	if body.Name == "" && body.ID != "" {
-		typ, name, err := service.ParseListenerID(body.ID)
+		typ, name, err := service.ParseListenerID(string(body.ID))
 		if err != nil {
 			return err
 		}
 		if body.Type == "" {
-			body.Type = typ
+			body.Type = ListenerType(typ)
 		}
-		body.Name = name
+		body.Name = ListenerName(name)
 	}
 	if body.Type == "" || body.Name == "" {
 		return api.BadRequest("type and name are required")
@@ -207,11 +304,12 @@ func (a *API) createListener(w http.ResponseWriter, r *http.Request) error {
 
 func (a *API) updateListener(w http.ResponseWriter, r *http.Request) error {
 	id := pathParam(r, "id")
-	var body Listener
-	if err := api.DecodeJSON(w, r, &body); err != nil {
+	var update ListenerUpdate
+	if err := api.DecodeJSON(w, r, &update); err != nil {
 		return err
 	}
-	if body.ID != "" && body.ID != id {
+	body := Listener(update)
+	if body.ID != "" && string(body.ID) != id {
 		return api.Errorf(http.StatusBadRequest, "BAD_LISTENER_ID", "path and body's listener id do not match")
 	}
 	spec, err := listenerSpec(&body)
@@ -248,10 +346,10 @@ func listenerJSON(l service.ListenerInfo) Listener {
 	running, cur := l.Running, l.Current
 	acceptors := defaultAcceptors
 	zone := "default"
-	out := Listener{ID: l.ID, Type: l.Type, Running: &running, CurrentConnections: &cur, Enable: &c.Enable,
-		Bind: jsonValue(c.Bind), Acceptors: &acceptors, MaxConnections: jsonValue(maxConns(c.MaxConnections)),
+	out := Listener{ID: ListenerID(l.ID), Type: ListenerType(l.Type), Running: &running, CurrentConnections: &cur, Enable: &c.Enable,
+		Bind: ListenerBind(jsonValue(c.Bind)), Acceptors: &acceptors, MaxConnections: MaxConnections(jsonValue(maxConns(c.MaxConnections))),
 		MaxConnRate: &c.MaxConnRate, Mountpoint: &c.Mountpoint, ProxyProtocol: &c.ProxyProtocol,
-		ProxyProtocolTimeout: &c.ProxyProtocolTimeout, EnableAuthn: json.RawMessage("true"), Zone: &zone}
+		ProxyProtocolTimeout: &c.ProxyProtocolTimeout, EnableAuthn: TrueOnly("true"), Zone: &zone}
 	if o := c.SSL; o != nil {
 		out.SSLOptions = &ListenerSSLOptions{CertFile: &o.CertFile, KeyFile: &o.KeyFile, CACertFile: &o.CACertFile,
 			Verify: &o.Verify, FailIfNoPeerCert: &o.FailIfNoPeerCert}
@@ -269,13 +367,13 @@ func jsonValue(v any) json.RawMessage {
 
 // listenerSpec turns a body into the keys to set.
 func listenerSpec(b *Listener) (service.ListenerSpec, error) {
-	spec := service.ListenerSpec{Type: b.Type, Name: b.Name, Set: map[string]string{}}
+	spec := service.ListenerSpec{Type: string(b.Type), Name: string(b.Name), Set: map[string]string{}}
 	set := func(k string, v string) { spec.Set[k] = v }
 	if b.Enable != nil {
 		set("enable", strconv.FormatBool(*b.Enable))
 	}
 	if len(b.Bind) > 0 {
-		bind, err := scalarString(b.Bind, "bind")
+		bind, err := scalarString(json.RawMessage(b.Bind), "bind")
 		if err != nil {
 			return spec, err
 		}
@@ -285,7 +383,7 @@ func listenerSpec(b *Listener) (service.ListenerSpec, error) {
 		set("bind", bind)
 	}
 	if len(b.MaxConnections) > 0 {
-		v, err := scalarString(b.MaxConnections, "max_connections")
+		v, err := scalarString(json.RawMessage(b.MaxConnections), "max_connections")
 		if err != nil {
 			return spec, err
 		}

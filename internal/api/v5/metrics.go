@@ -6,6 +6,7 @@ import (
 
 	"github.com/herald-mqtt/herald/internal/api"
 	"github.com/herald-mqtt/herald/internal/service"
+	"github.com/swaggest/jsonschema-go"
 )
 
 // AggregateQuery is the query of GET /metrics and GET /stats.
@@ -15,7 +16,7 @@ type AggregateQuery struct {
 
 // MonitorQuery is the query of GET /monitor and /monitor/nodes/{node}.
 type MonitorQuery struct {
-	Latest int `query:"latest" minimum:"1" description:"only the samples of the last N seconds (300 = 5 min); default all (at least one hour)"`
+	Latest int `query:"latest" minimum:"1" maximum:"2147483647" description:"only the samples of the last N seconds (300 = 5 min); default all (at least one hour)"`
 }
 
 // MetricsResponse is GET /metrics: with aggregate=true one object of
@@ -25,6 +26,43 @@ type MetricsResponse []NodeMetricsResponse
 // StatsResponse is GET /stats: with aggregate=true one object of gauges,
 // otherwise an array of objects with node and the gauges.
 type StatsResponse []map[string]any
+
+// MetricsDoc documents GET /metrics: one object per node (aggregate
+// false or absent), or one object of counters summed over the cluster
+// (aggregate=true), as EMQX.
+type MetricsDoc struct{}
+
+// JSONSchema is the one of the two shapes.
+func (MetricsDoc) JSONSchema() (jsonschema.Schema, error) { return perNodeOrAggregate("counters"), nil }
+
+// StatsDoc documents GET /stats as MetricsDoc does GET /metrics.
+type StatsDoc struct{}
+
+// JSONSchema is the one of the two shapes.
+func (StatsDoc) JSONSchema() (jsonschema.Schema, error) { return perNodeOrAggregate("gauges"), nil }
+
+// perNodeOrAggregate is an array of {node, name: integer...} objects or
+// one {name: integer...} object.
+func perNodeOrAggregate(what string) jsonschema.Schema {
+	var num jsonschema.Schema
+	num.AddType(jsonschema.Integer)
+	var agg jsonschema.Schema
+	agg.AddType(jsonschema.Object)
+	agg.WithAdditionalProperties(num.ToSchemaOrBool())
+	agg.WithDescription("aggregate=true: the " + what + " summed over the cluster")
+	var node jsonschema.Schema
+	node.AddType(jsonschema.Object)
+	node.WithProperties(map[string]jsonschema.SchemaOrBool{"node": schemaString().ToSchemaOrBool()})
+	node.WithRequired("node")
+	node.WithAdditionalProperties(num.ToSchemaOrBool())
+	var per jsonschema.Schema
+	per.AddType(jsonschema.Array)
+	per.WithItems(*(&jsonschema.Items{}).WithSchemaOrBool(node.ToSchemaOrBool()))
+	per.WithDescription("the " + what + " of each node")
+	var out jsonschema.Schema
+	out.WithOneOf(per.ToSchemaOrBool(), agg.ToSchemaOrBool())
+	return out
+}
 
 // MonitorSample is one point of GET /monitor: gauges at time_stamp, and
 // received / sent / dropped messages during the sampling interval (10 s).
@@ -63,17 +101,17 @@ func (a *API) metricsRoutes() []route {
 	const tag = "Metrics"
 	return []route{
 		{method: http.MethodGet, path: "/metrics", tag: tag, summary: "EMQX metrics",
-			query: &AggregateQuery{}, resp: &MetricsResponse{}, h: a.metrics},
+			query: &AggregateQuery{}, resp: &MetricsDoc{}, example: example{query: kv("aggregate", "true")}, h: a.metrics},
 		{method: http.MethodGet, path: "/stats", tag: tag, summary: "EMQX stats",
-			query: &AggregateQuery{}, resp: &StatsResponse{}, h: a.stats},
+			query: &AggregateQuery{}, resp: &StatsDoc{}, example: example{query: kv("aggregate", "false")}, h: a.stats},
 		{method: http.MethodGet, path: "/monitor_current", tag: tag, summary: "Current monitor (statistics) data of the whole cluster",
 			resp: &MonitorCurrentResponse{}, h: a.monitorCurrent},
 		{method: http.MethodGet, path: "/monitor_current/nodes/{node}", tag: tag, summary: "Current monitor (statistics) data of a node",
-			resp: &NodeMonitorCurrentResponse{}, h: a.monitorCurrent},
+			resp: &NodeMonitorCurrentResponse{}, example: example{path: kv("node", exampleNode)}, h: a.monitorCurrent},
 		{method: http.MethodGet, path: "/monitor/nodes/{node}", tag: tag, summary: "List the monitor (statistics) data of a node",
-			query: &MonitorQuery{}, resp: &[]MonitorSample{}, h: a.monitor},
+			query: &MonitorQuery{}, resp: &[]MonitorSample{}, example: example{path: kv("node", exampleNode), query: kv("latest", "300")}, h: a.monitor},
 		{method: http.MethodGet, path: "/monitor", tag: tag, summary: "List monitor (statistics) data of the whole cluster",
-			query: &MonitorQuery{}, resp: &[]MonitorSample{}, h: a.monitor},
+			query: &MonitorQuery{}, resp: &[]MonitorSample{}, example: example{query: kv("latest", "300")}, h: a.monitor},
 	}
 }
 

@@ -46,11 +46,11 @@ func (a *API) nodeRoutes() []route {
 		{method: http.MethodGet, path: "/nodes", tag: "Nodes", summary: "List EMQX nodes",
 			resp: &[]NodeResponse{}, h: a.listNodes},
 		{method: http.MethodGet, path: "/nodes/{node}", tag: "Nodes", summary: "Get node info",
-			resp: &NodeResponse{}, h: a.getNode},
+			resp: &NodeResponse{}, example: example{path: kv("node", exampleNode)}, h: a.getNode},
 		{method: http.MethodGet, path: "/nodes/{node}/metrics", tag: "Nodes", summary: "Get node run-time counter metrics",
-			resp: &NodeMetricsResponse{}, h: a.nodeMetrics},
+			resp: &NodeMetricsResponse{}, example: example{path: kv("node", exampleNode)}, h: a.nodeMetrics},
 		{method: http.MethodGet, path: "/nodes/{node}/stats", tag: "Nodes", summary: "Get node run-time stats",
-			resp: &NodeStatsResponse{}, h: a.nodeStats},
+			resp: &NodeStatsResponse{}, example: example{path: kv("node", exampleNode)}, h: a.nodeStats},
 	}
 }
 

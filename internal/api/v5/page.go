@@ -32,6 +32,6 @@ func pagedList[T, U any](p service.Page[T], conv func(*T) U) PagedList[U] {
 
 // PageParams are the paging query parameters.
 type PageParams struct {
-	Page  int `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1"`
+	Page  int `query:"page" description:"Page number of the results to fetch." default:"1" minimum:"1" maximum:"2147483647"`
 	Limit int `query:"limit" description:"Results per page (max 10000)." default:"100" minimum:"1" maximum:"10000"`
 }

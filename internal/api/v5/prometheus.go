@@ -45,16 +45,16 @@ type PrometheusPushGateway struct {
 type PrometheusConfigRequest struct {
 	EnableBasicAuth *bool                        `json:"enable_basic_auth,omitempty"`
 	PushGateway     *PrometheusPushGatewayUpdate `json:"push_gateway,omitempty"`
-	Collectors      map[string]string            `json:"collectors,omitempty" description:"only \"disabled\" is accepted"`
+	Collectors      map[string]DisabledOnly      `json:"collectors,omitempty" description:"only \"disabled\" is accepted"`
 	// Legacy: enable is the push gateway switch.
-	Enable            *bool  `json:"enable,omitempty" description:"legacy form: enable the push gateway (refused when true)"`
-	PushGatewayServer string `json:"push_gateway_server,omitempty" description:"legacy form; ignored"`
+	Enable            *FalseOnly `json:"enable,omitempty" description:"legacy form: enable the push gateway (only false: Herald has no push gateway client)"`
+	PushGatewayServer string     `json:"push_gateway_server,omitempty" description:"legacy form; ignored"`
 }
 
 // PrometheusPushGatewayUpdate is push_gateway in a PUT; only enable is
 // looked at (false), the other fields are accepted and ignored.
 type PrometheusPushGatewayUpdate struct {
-	Enable   *bool             `json:"enable,omitempty"`
+	Enable   *FalseOnly        `json:"enable,omitempty" description:"only false: Herald has no push gateway client"`
 	URL      string            `json:"url,omitempty"`
 	Interval string            `json:"interval,omitempty"`
 	Headers  map[string]string `json:"headers,omitempty"`
@@ -65,13 +65,13 @@ func (a *API) prometheusRoutes() []route {
 	const tag = "Monitor"
 	scrape := func(path, summary string, h func(w http.ResponseWriter, r *http.Request) error) route {
 		return route{method: http.MethodGet, path: path, tag: tag, summary: summary, access: public,
-			query: &PrometheusQuery{}, resp: &PrometheusJSON{}, contentType: "text/plain", h: a.promAuth(h)}
+			query: &PrometheusQuery{}, resp: &PrometheusJSON{}, contentType: "text/plain", errs: map[int][]string{401: codes401}, example: example{query: kv("mode", "node")}, h: a.promAuth(h)}
 	}
 	return []route{
 		{method: http.MethodGet, path: "/prometheus", tag: tag, summary: "Get Prometheus config info",
 			resp: &PrometheusConfigResponse{}, h: a.getPrometheusConfig},
 		{method: http.MethodPut, path: "/prometheus", tag: tag, summary: "Update Prometheus config",
-			body: &PrometheusConfigRequest{}, resp: &PrometheusConfigResponse{}, h: a.putPrometheusConfig},
+			body: &PrometheusConfigRequest{}, resp: &PrometheusConfigResponse{}, example: example{body: obj{"enable_basic_auth": false, "collectors": obj{"vm_dist": "disabled"}}}, h: a.putPrometheusConfig},
 		scrape("/prometheus/stats", "Get Prometheus Metrics", a.prometheusStats),
 		scrape("/prometheus/auth", "Get Prometheus Metrics for AuthN, AuthZ and Banned (none in Herald yet)", a.prometheusEmpty),
 		scrape("/prometheus/data_integration", "Get Prometheus Metrics for Data Integration (none in Herald)", a.prometheusEmpty),
@@ -99,9 +99,15 @@ func (a *API) putPrometheusConfig(w http.ResponseWriter, r *http.Request) error 
 	if err := api.DecodeJSON(w, r, &req); err != nil {
 		return err
 	}
-	u := service.PrometheusUpdate{EnableBasicAuth: req.EnableBasicAuth, Collectors: req.Collectors, PushGatewayEnable: req.Enable}
+	u := service.PrometheusUpdate{EnableBasicAuth: req.EnableBasicAuth, PushGatewayEnable: (*bool)(req.Enable)}
+	if req.Collectors != nil {
+		u.Collectors = make(map[string]string, len(req.Collectors))
+		for k, v := range req.Collectors {
+			u.Collectors[k] = string(v)
+		}
+	}
 	if req.PushGateway != nil && req.PushGateway.Enable != nil {
-		u.PushGatewayEnable = req.PushGateway.Enable
+		u.PushGatewayEnable = (*bool)(req.PushGateway.Enable)
 	}
 	c, err := a.svc.UpdatePrometheusConfig(r.Context(), u)
 	if err != nil {

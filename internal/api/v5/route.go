@@ -1,6 +1,7 @@
 package v5
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/herald-mqtt/herald/internal/api"
@@ -33,21 +34,53 @@ type route struct {
 	// its own password).
 	viewerWrite bool
 
-	query  any // pointer to a struct whose `query:"name"` fields document the parameters
-	body   any // pointer to the request body type (nil: none)
-	resp   any // pointer to the success body type (nil: none)
-	status int // success status; 0 = 200
+	query any // pointer to a struct whose `query:"name"` fields document the parameters
+	// pathParams: pointer to a struct whose `path:"name"` fields constrain
+	// path wildcards (nil: plain strings).
+	pathParams any
+	body       any // pointer to the request body type (nil: none)
+	// bodyOptional: the body may be left out (POST /logout).
+	bodyOptional bool
+	resp         any // pointer to the success body type (nil: none)
+	status       int // success status; 0 = 200
+	// also are other success statuses and their body types (the 202 and
+	// 503 of /publish, the 503 of /status).
+	also map[int]any
 	// contentType of the success body when not JSON ("text/plain").
 	contentType string
+	// errs are the error codes the route returns beyond those every route
+	// of its kind does (see errorCodes), by status.
+	errs map[int][]string
+	// fieldCodes are EMQX's codes for a bad value of some fields or
+	// parameters (by the field's last name; "" for any), instead of the
+	// default BAD_REQUEST.
+	fieldCodes map[string]string
+	// example is a request the document shows and TestOpenAPIExamples
+	// sends; every route has one.
+	example example
 
 	h api.HandlerFunc
+}
+
+// example is a request of a route: its path wildcards, query parameters
+// and JSON body (a string for a text body).
+type example struct {
+	path  map[string]string
+	query map[string]string
+	body  any
 }
 
 // guard wraps a route's handler with authentication and the role rules.
 func (a *API) guard(rt route) http.Handler {
 	return a.wr.Wrap(func(w http.ResponseWriter, r *http.Request) error {
+		if rt.body != nil && !isTextBody(rt.body) {
+			r = api.WithBodyType(r, rt.body)
+		}
 		if rt.access == public {
-			return rt.h(w, r)
+			if err := checkParams(rt, r); err != nil {
+				return rt.fieldCode(err)
+			}
+			return rt.fieldCode(rt.h(w, r))
 		}
 		p, err := api.Authenticate(r, a.svc)
 		if err != nil {
@@ -56,8 +89,51 @@ func (a *API) guard(rt route) http.Handler {
 		if err := allowed(rt, p); err != nil {
 			return err
 		}
-		return rt.h(w, r.WithContext(service.WithPrincipal(r.Context(), p)))
+		if err := checkParams(rt, r); err != nil {
+			return rt.fieldCode(err)
+		}
+		return rt.fieldCode(rt.h(w, r.WithContext(service.WithPrincipal(r.Context(), p))))
 	})
+}
+
+// fieldCode gives a validation error of a field the route's code for it.
+func (rt route) fieldCode(err error) error {
+	var e *api.Error
+	if !errors.As(err, &e) || e.Field == "" {
+		return err
+	}
+	code, ok := rt.fieldCodes[e.Leaf()]
+	if !ok {
+		code, ok = rt.fieldCodes[""]
+	}
+	if ok {
+		e.Code = code
+	}
+	return err
+}
+
+// checkParams validates the path and query parameters against the
+// route's parameter types, the ones its document shows.
+func checkParams(rt route, r *http.Request) error {
+	if rt.pathParams != nil {
+		if err := api.ValidatePath(r, rt.pathParams, rt.paramCode()); err != nil {
+			return err
+		}
+	}
+	if rt.query != nil {
+		return api.ValidateQuery(r, rt.query, rt.paramCode())
+	}
+	return nil
+}
+
+// paramCode is the code of a bad parameter: EMQX answers INVALID_PARAMETER
+// on the client, subscription and topic lists, BAD_REQUEST elsewhere.
+func (rt route) paramCode() string {
+	switch rt.tag {
+	case "Clients", "Subscriptions", "Topics":
+		return "INVALID_PARAMETER"
+	}
+	return "BAD_REQUEST"
 }
 
 // allowed applies EMQX's rules: API keys may not use bearer-only routes; a

@@ -31,7 +31,7 @@ func (a *API) unprefixedRoutes() []route {
 // statusRoute is GET /status.
 func (a *API) statusRoute() route {
 	return route{method: http.MethodGet, path: "/status", tag: "Status", summary: "Serves as a health check for the node",
-		access: public, query: &StatusQuery{}, resp: &StatusResponse{}, contentType: "text/plain", h: a.status}
+		access: public, query: &StatusQuery{}, resp: &StatusResponse{}, contentType: "text/plain", also: map[int]any{http.StatusServiceUnavailable: &StatusResponse{}}, example: example{query: kv("format", "json")}, h: a.status}
 }
 
 // status answers 200 when the node is running, 503 otherwise, as text

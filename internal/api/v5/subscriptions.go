@@ -41,20 +41,20 @@ func subscriptionInfos(subs []service.Subscription) []SubscriptionInfo {
 
 // SubscriptionsQuery documents GET /subscriptions' parameters.
 type SubscriptionsQuery struct {
-	Page       int    `query:"page" default:"1" minimum:"1" description:"Page number of the results"`
-	Limit      int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
-	Node       string `query:"node" description:"Only subscriptions on this node"`
-	ClientID   string `query:"clientid" description:"Client id"`
-	QoS        int    `query:"qos" minimum:"0" maximum:"2" description:"QoS"`
-	Topic      string `query:"topic" description:"Topic filter, exact ($share/<group>/<filter> for one shared group)"`
-	MatchTopic string `query:"match_topic" description:"Subscriptions whose filter this filter matches (no meta.count; shared filters refused)"`
-	ShareGroup string `query:"share_group" description:"Shared subscription group"`
+	Page       int                `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
+	Limit      int                `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
+	Node       string             `query:"node" description:"Only subscriptions on this node"`
+	ClientID   string             `query:"clientid" description:"Client id"`
+	QoS        int                `query:"qos" minimum:"0" maximum:"2" description:"QoS"`
+	Topic      TopicFilter        `query:"topic" description:"Topic filter, exact ($share/<group>/<filter> for one shared group)"`
+	MatchTopic TopicFilterNoShare `query:"match_topic" description:"Subscriptions whose filter this filter matches (no meta.count; shared filters refused)"`
+	ShareGroup string             `query:"share_group" description:"Shared subscription group"`
 }
 
 func (a *API) subscriptionRoutes() []route {
 	return []route{
 		{method: http.MethodGet, path: "/subscriptions", tag: "Subscriptions", summary: "List subscriptions",
-			query: &SubscriptionsQuery{}, resp: &PagedList[SubscriptionInfo]{}, h: a.listSubscriptions},
+			query: &SubscriptionsQuery{}, resp: &PagedList[SubscriptionInfo]{}, errs: nodeErrs, example: example{query: kv("clientid", exampleClient, "qos", "1")}, h: a.listSubscriptions},
 	}
 }
 
@@ -120,7 +120,7 @@ func subscribeRequest(b *SubscribeBody) (service.SubscribeRequest, error) {
 	if err != nil {
 		return service.SubscribeRequest{}, err
 	}
-	return service.SubscribeRequest{Topic: b.Topic, QoS: byte(qos), NoLocal: nl == 1, RAP: rap == 1, RH: byte(rh)}, nil
+	return service.SubscribeRequest{Topic: string(b.Topic), QoS: byte(qos), NoLocal: nl == 1, RAP: rap == 1, RH: byte(rh)}, nil
 }
 
 func (a *API) subscribe(w http.ResponseWriter, r *http.Request) error {
@@ -167,7 +167,7 @@ func (a *API) unsubscribe(w http.ResponseWriter, r *http.Request) error {
 	if b.Topic == "" {
 		return api.BadRequest("topic is required")
 	}
-	if err := a.svc.Unsubscribe(r.Context(), pathParam(r, "clientid"), []string{b.Topic}); err != nil {
+	if err := a.svc.Unsubscribe(r.Context(), pathParam(r, "clientid"), []string{string(b.Topic)}); err != nil {
 		return err
 	}
 	return api.NoContent(w)
@@ -181,7 +181,7 @@ func (a *API) unsubscribeBulk(w http.ResponseWriter, r *http.Request) error {
 	filters := make([]string, 0, len(bs))
 	for _, b := range bs {
 		if b.Topic != "" {
-			filters = append(filters, b.Topic)
+			filters = append(filters, string(b.Topic))
 		}
 	}
 	if err := a.svc.Unsubscribe(r.Context(), pathParam(r, "clientid"), filters); err != nil {

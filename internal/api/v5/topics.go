@@ -19,19 +19,19 @@ func topicInfo(r *service.Route) TopicInfo { return TopicInfo{Topic: r.Topic, No
 
 // TopicsQuery documents GET /topics' parameters.
 type TopicsQuery struct {
-	Topic string `query:"topic" description:"Topic filter, exact"`
-	Node  string `query:"node" description:"Only routes to this node"`
-	Page  int    `query:"page" default:"1" minimum:"1" description:"Page number of the results"`
-	Limit int    `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
+	Topic TopicFilter `query:"topic" description:"Topic filter, exact"`
+	Node  string      `query:"node" description:"Only routes to this node"`
+	Page  int         `query:"page" default:"1" minimum:"1" maximum:"2147483647" description:"Page number of the results"`
+	Limit int         `query:"limit" default:"100" minimum:"1" maximum:"10000" description:"Results per page"`
 }
 
 func (a *API) topicRoutes() []route {
 	const tag = "Topics"
 	return []route{
 		{method: http.MethodGet, path: "/topics", tag: tag, summary: "Topics list",
-			query: &TopicsQuery{}, resp: &PagedList[TopicInfo]{}, h: a.listTopics},
-		{method: http.MethodGet, path: "/topics/{topic}", tag: tag, summary: "Lookup topic info by name",
-			resp: &[]TopicInfo{}, h: a.getTopic},
+			query: &TopicsQuery{}, resp: &PagedList[TopicInfo]{}, errs: nodeErrs, example: example{query: kv("topic", "example/#")}, h: a.listTopics},
+		{method: http.MethodGet, path: "/topics/{topic...}", tag: tag, summary: "Lookup topic info by name",
+			resp: &[]TopicInfo{}, errs: map[int][]string{404: {"TOPIC_NOT_FOUND"}}, example: example{path: kv("topic", "example/#")}, h: a.getTopic},
 	}
 }
 
