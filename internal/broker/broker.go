@@ -97,7 +97,7 @@ func New(cfg Config, opts Options) (*Broker, error) {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	rl := lograte.New(log.With("component", "broker").Handler(), lograte.Options{})
+	rl := lograte.New(log.With("component", "broker").Handler(), lograte.Options{MinLevel: slog.LevelDebug})
 	b := &Broker{
 		log: slog.New(rl), logRate: rl, store: opts.Store, authn: opts.Authenticator,
 		authz: opts.Authorizer, fwd: opts.Forwarder, registry: opts.Registry,

@@ -7,8 +7,11 @@
 // handler's suppressed_total), so the log itself says where it is
 // incomplete and by how much.
 //
-// Records below Options.MinLevel (Info by default: debug lines) are never
-// held back: debug is the level an operator turns on to see everything.
+// Records below Options.MinLevel (Info by default) are never held back.
+// Herald's broker and service set it to Debug: debug lines are limited too,
+// with a larger budget (DebugBurst, DebugRate), because debug is the level
+// an operator turns on to see everything, and a storm must not fill the
+// disk then either.
 //
 // The package imports only the standard library. The handler starts no
 // goroutine: its owner calls Flush periodically and once more when it stops.

@@ -14,6 +14,12 @@ const (
 	DefaultBurst   = 20   // lines of one message let through at once
 	DefaultRate    = 1.0  // lines per second the burst refills at
 	DefaultMaxKeys = 1000 // (level, message) pairs tracked
+
+	// Debug lines (below Info) have their own, larger budget: debug is the
+	// level an operator turns on to see everything, yet a storm must not
+	// fill the disk then either.
+	DefaultDebugBurst = 500
+	DefaultDebugRate  = 100.0
 )
 
 // SummaryMsg is the message of the summary lines Flush writes.
@@ -27,6 +33,10 @@ type Options struct {
 	Burst    int              // lines of one (level, message) let through at once; 0: DefaultBurst
 	Rate     float64          // lines per second the burst refills at; 0: DefaultRate
 	MinLevel slog.Level       // records below it are never held back (zero value: Info)
+	// DebugBurst and DebugRate replace Burst and Rate for records below
+	// Info that MinLevel lets the limiter see; 0: the defaults.
+	DebugBurst int
+	DebugRate  float64
 	MaxKeys  int              // distinct (level, message) pairs tracked; 0: DefaultMaxKeys
 	Now      func() time.Time // nil: time.Now (tests inject a clock)
 }
@@ -37,6 +47,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Rate <= 0 {
 		o.Rate = DefaultRate
+	}
+	if o.DebugBurst <= 0 {
+		o.DebugBurst = DefaultDebugBurst
+	}
+	if o.DebugRate <= 0 {
+		o.DebugRate = DefaultDebugRate
 	}
 	if o.MaxKeys <= 0 {
 		o.MaxKeys = DefaultMaxKeys
@@ -118,7 +134,8 @@ func (l *limiter) allow(level slog.Level, msg string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.bucket(key{level, msg}, now)
-	b.tokens = min(float64(l.o.Burst), b.tokens+now.Sub(b.last).Seconds()*l.o.Rate)
+	burst, rate := l.budget(level)
+	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
 	b.last = now
 	if b.tokens >= 1 {
 		b.tokens--
@@ -127,6 +144,14 @@ func (l *limiter) allow(level slog.Level, msg string) bool {
 	b.dropped++
 	l.total.Add(1)
 	return false
+}
+
+// budget is the burst and refill rate of a level's buckets.
+func (l *limiter) budget(level slog.Level) (burst, rate float64) {
+	if level < slog.LevelInfo {
+		return float64(l.o.DebugBurst), l.o.DebugRate
+	}
+	return float64(l.o.Burst), l.o.Rate
 }
 
 // bucket finds or makes the bucket of k; past MaxKeys new messages share
@@ -141,7 +166,8 @@ func (l *limiter) bucket(k key, now time.Time) *bucket {
 			return b
 		}
 	}
-	b := &bucket{tokens: float64(l.o.Burst), last: now}
+	burst, _ := l.budget(k.level)
+	b := &bucket{tokens: burst, last: now}
 	l.keys[k] = b
 	return b
 }
@@ -179,7 +205,7 @@ func (l *limiter) collect(now time.Time) []held {
 			b.dropped = 0
 			continue
 		}
-		if b.tokens+now.Sub(b.last).Seconds()*l.o.Rate >= float64(l.o.Burst) {
+		if burst, rate := l.budget(k.level); b.tokens+now.Sub(b.last).Seconds()*rate >= burst {
 			delete(l.keys, k)
 		}
 	}

@@ -225,3 +225,30 @@ func TestLograteConcurrent(t *testing.T) {
 		t.Fatalf("passed %d + suppressed %v != 1600", passed, held)
 	}
 }
+
+// TestLograteDebugBudget: with MinLevel Debug, debug lines are limited too,
+// by their own (larger) budget, and summarised like the others.
+func TestLograteDebugBudget(t *testing.T) {
+	log, h, buf, clk := newTest(Options{Burst: 2, Rate: 1, MinLevel: slog.LevelDebug, DebugBurst: 10, DebugRate: 5})
+	for range 50 {
+		log.Debug("client connected")
+		log.Info("client connection lost")
+	}
+	if n := count(buf.records(t), "client connected"); n != 10 {
+		t.Fatalf("%d debug lines, want the debug burst of 10", n)
+	}
+	if n := count(buf.records(t), "client connection lost"); n != 2 {
+		t.Fatalf("%d info lines, want the burst of 2", n)
+	}
+	clk.add(time.Second)
+	for range 50 {
+		log.Debug("client connected")
+	}
+	if n := count(buf.records(t), "client connected"); n != 15 {
+		t.Fatalf("%d debug lines a second later, want 10 + 5", n)
+	}
+	h.Flush()
+	if s := summaries(buf.records(t))["DEBUG client connected"]; s == nil || s["suppressed"] != 85.0 {
+		t.Fatalf("debug summary %v", s)
+	}
+}

@@ -107,7 +107,7 @@ func New(opts Options) (*Service, error) {
 		now = time.Now
 	}
 	local := &node{name: opts.Broker.Config().NodeName, b: opts.Broker}
-	rl := lograte.New(log.With("component", "service").Handler(), lograte.Options{Now: now})
+	rl := lograte.New(log.With("component", "service").Handler(), lograte.Options{Now: now, MinLevel: slog.LevelDebug})
 	s := &Service{opts: opts, log: slog.New(rl), logRate: rl, nodes: []*node{local}, local: local,
 		now: now, stop: make(chan struct{})}
 	return s, nil
