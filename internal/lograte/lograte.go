@@ -30,15 +30,15 @@ const overflow = "(other messages)"
 
 // Options tune a Handler. The zero value uses the defaults.
 type Options struct {
-	Burst    int              // lines of one (level, message) let through at once; 0: DefaultBurst
-	Rate     float64          // lines per second the burst refills at; 0: DefaultRate
-	MinLevel slog.Level       // records below it are never held back (zero value: Info)
+	Burst    int        // lines of one (level, message) let through at once; 0: DefaultBurst
+	Rate     float64    // lines per second the burst refills at; 0: DefaultRate
+	MinLevel slog.Level // records below it are never held back (zero value: Info)
 	// DebugBurst and DebugRate replace Burst and Rate for records below
 	// Info that MinLevel lets the limiter see; 0: the defaults.
 	DebugBurst int
 	DebugRate  float64
-	MaxKeys  int              // distinct (level, message) pairs tracked; 0: DefaultMaxKeys
-	Now      func() time.Time // nil: time.Now (tests inject a clock)
+	MaxKeys    int              // distinct (level, message) pairs tracked; 0: DefaultMaxKeys
+	Now        func() time.Time // nil: time.Now (tests inject a clock)
 }
 
 func (o Options) withDefaults() Options {
