@@ -132,15 +132,19 @@ const logFlushEvery = 10 * time.Second
 
 // logFlushLoop writes the rate limiter's summaries (lograte) until Stop;
 // Shutdown writes the last ones.
-func (b *Broker) logFlushLoop() {
-	t := time.NewTicker(logFlushEvery)
+func (b *Broker) logFlushLoop() { b.every(logFlushEvery, b.logRate.Flush) }
+
+// every runs fn every d until Stop; the caller owns the goroutine
+// (goAttach).
+func (b *Broker) every(d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-b.stop:
 			return
 		case <-t.C:
-			b.logRate.Flush()
+			fn()
 		}
 	}
 }

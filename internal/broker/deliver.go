@@ -430,16 +430,7 @@ func (b *Broker) retryLoop() {
 	if iv <= 0 {
 		return
 	}
-	t := time.NewTicker(min(iv, time.Second))
-	defer t.Stop()
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-t.C:
-			b.retryDue(iv)
-		}
-	}
+	b.every(min(iv, time.Second), func() { b.retryDue(iv) })
 }
 
 func (b *Broker) retryDue(iv time.Duration) {
